@@ -1,0 +1,44 @@
+"""`smile-vlm` command line. Each subcommand lives in its own module of this package and exposes
+``register(subparsers)``; the handler turns the parsed arguments into a frozen config dataclass
+before calling into core, so no argparse namespace ever reaches an engine module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Subcommand modules, in the order they appear in --help.
+COMMANDS = ["index", "render", "synth"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smile-vlm",
+        description="SMILE-VLM Analyzer: multi-view vision-language 3D/4D facial expression analysis.",
+    )
+    from core import __version__
+
+    parser.add_argument("--version", action="version", version=f"smile-vlm {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"core.cli.{name}_cmd").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, PermissionError) as exc:  # ScanError is a ValueError
+        print(f"smile-vlm {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
