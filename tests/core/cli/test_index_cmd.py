@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+import core.cli
+from core.cli import main
+from core.datasets import read_manifest
+
+
+@pytest.fixture(autouse=True)
+def only_index_command(monkeypatch):
+    """Parse with the index subcommand alone, so this test does not depend on the other commands."""
+    monkeypatch.setattr(core.cli, "COMMANDS", ["index"])
+
+
+def make_bp4d(root: Path) -> Path:
+    for subject in ("F001", "M002"):
+        for task in ("T1", "T8"):
+            folder = root / subject / task
+            folder.mkdir(parents=True)
+            for i in range(3):
+                (folder / f"{i:04d}.obj").write_bytes(b"")
+    (root / "F001" / "T9").mkdir()
+    (root / "F001" / "T9" / "0000.obj").write_bytes(b"")
+    return root
+
+
+def test_index_end_to_end(tmp_path: Path, capsys):
+    root = make_bp4d(tmp_path / "BP4D")
+    out = tmp_path / "manifest.csv"
+    assert main(["index", str(root), "--format", "bp4d", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "4 rows, 2 subjects" in printed
+    assert "happiness  2" in printed and "disgust    2" in printed
+    assert "1 skipped" in printed and "unknown task folder 'T9'" in printed
+    assert f"wrote {out}" in printed
+    rows = read_manifest(out)
+    assert {(r.subject, r.code, r.label, r.n_frames) for r in rows} == {
+        (s, t, lab, 3) for s in ("F001", "M002") for t, lab in (("T1", "happiness"), ("T8", "disgust"))
+    }
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith("BP4D/F001/T1,")
+
+
+def test_protocol_for_wrong_format_is_an_error(tmp_path: Path, capsys):
+    root = make_bp4d(tmp_path / "BP4D")
+    out = tmp_path / "m.csv"
+    assert main(["index", str(root), "--format", "bp4d", "--protocol", "subset1", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "smile-vlm index: error: protocol 'subset1' applies to BU-3DFE only" in err
+    assert not out.exists()
+
+
+def test_missing_root_is_an_error(tmp_path: Path, capsys):
+    assert main(["index", str(tmp_path / "none"), "--format", "bu4dfe", "--out", str(tmp_path / "m.csv")]) == 1
+    assert "none: BU-4DFE folder does not exist" in capsys.readouterr().err
+
+
+def test_unknown_format_is_rejected_by_the_parser(tmp_path: Path):
+    with pytest.raises(SystemExit) as exc:
+        main(["index", str(tmp_path), "--format", "ply", "--out", "m.csv"])
+    assert exc.value.code == 2
