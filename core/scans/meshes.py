@@ -1,0 +1,138 @@
+"""Meshes read through trimesh (.obj .ply .stl .off) and point clouds (.xyz text, .npy arrays).
+
+* OBJ, PLY, OFF: vertices in file order (trimesh with ``process=False``; OBJ with ``maintain_order`` so
+  texture coordinates never split a vertex); polygons are triangulated by trimesh. A file with
+  vertices but no faces (a PLY point cloud, an OBJ of ``v`` lines) is a point cloud (``faces=None``).
+* STL stores every triangle with its own three corners; corners with exactly equal coordinates are merged
+  (first occurrence first), which turns the triangle soup into an indexed mesh without moving anything.
+* ``.xyz``: one point per line, ``x y z`` (spaces, tabs or commas), further columns ignored, blank lines
+  and ``#`` comments skipped.
+* ``.npy``: a (V, 3) float or integer array. The header is checked against the file size before the
+  data is read, and nothing is unpickled.
+
+Every failure (including whatever trimesh raises, or an empty scene it returns for a file that is not a
+mesh at all) becomes a :class:`ScanError` naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from core.scans.types import Scan, ScanError
+
+#: Extensions read through trimesh.
+TRIMESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off")
+
+#: The bytes a text file may hold (printable, tab, newlines, form feed); anything else means binary data.
+TEXT_BYTES = bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100)) + b"\t\n\r\x0c"
+_NUMERIC_KINDS = "fiu"
+_DATA_LINE = re.compile(r"^[ \t\r\x0c]*[^#\s]", re.MULTILINE)
+
+
+def read_trimesh(path: str | Path) -> Scan:
+    """Read an OBJ/PLY/STL/OFF file: a mesh, or a point cloud when the file has no faces."""
+    import trimesh
+
+    path = Path(path)
+    file_type = path.suffix.lower().lstrip(".")
+    if path.stat().st_size == 0:
+        raise ScanError(path, "empty file")
+    try:
+        loaded = trimesh.load(str(path), file_type=file_type, process=False, maintain_order=True)
+    except Exception as exc:  # trimesh raises many kinds of errors on malformed files
+        raise ScanError(path, f"not a readable {file_type.upper()} file ({type(exc).__name__}: {exc})") from None
+    parts = list(loaded.geometry.values()) if isinstance(loaded, trimesh.Scene) else [loaded]
+    meshes, clouds = [], []
+    for g in parts:
+        if isinstance(g, trimesh.Trimesh) and len(g.faces):
+            meshes.append(g)
+        elif isinstance(g, (trimesh.Trimesh, trimesh.PointCloud)) and len(g.vertices):
+            clouds.append(np.asarray(g.vertices))
+    if meshes:  # loose points beside a mesh are not part of the surface
+        vertices, faces, offset = [], [], 0
+        for m in meshes:
+            vertices.append(np.asarray(m.vertices))
+            faces.append(np.asarray(m.faces, dtype=np.int64) + offset)
+            offset += len(m.vertices)
+        v, f = np.concatenate(vertices), np.concatenate(faces)
+        if file_type == "stl":
+            v, f = _merge_identical_vertices(v, f)
+        return Scan(v, f, str(path))
+    if not clouds:
+        raise ScanError(path, f"no mesh or point data in this {file_type.upper()} file")
+    return Scan(np.concatenate(clouds), None, str(path))
+
+
+def _merge_identical_vertices(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge vertices with exactly equal coordinates, keeping first-occurrence order; faces re-indexed."""
+    unique, first, inverse = np.unique(vertices, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return unique[order], rank[inverse.reshape(-1)][faces]
+
+
+def read_xyz(path: str | Path) -> Scan:
+    """Read a text point cloud: ``x y z [ignored columns]`` per line."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise ScanError(path, "empty file")
+    if data.translate(None, TEXT_BYTES):
+        raise ScanError(path, "binary data in a text point cloud")
+    text = data.decode("latin-1").replace(",", " ")
+    if not _DATA_LINE.search(text):
+        raise ScanError(path, "no points (only blank or comment lines)")
+    try:
+        points = np.loadtxt(io.StringIO(text), usecols=(0, 1, 2), comments="#", ndmin=2, dtype=np.float64)
+    except (ValueError, IndexError) as exc:
+        raise ScanError(path, f"every line must start with three numbers x y z ({exc})") from None
+    if len(points) == 0:
+        raise ScanError(path, "no points")
+    return Scan(points, None, str(path))
+
+
+def read_npy(path: str | Path) -> Scan:
+    """Read a (V, 3) point array saved with numpy.save."""
+    path = Path(path)
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        f.seek(0)
+        points = read_npy_stream(f, size, path, "the array")
+    if points.ndim != 2 or points.shape[1] != 3:
+        raise ScanError(path, f"a point cloud .npy must hold a (V, 3) array, got shape {points.shape}")
+    return Scan(points, None, str(path))
+
+
+def read_npy_stream(f: BinaryIO, size: int, path: Path, what: str) -> np.ndarray:
+    """Read one .npy stream of ``size`` bytes (header included) safely: numeric dtype only, and the data
+    the header announces must fit in the bytes that are there before anything is allocated."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        raise ScanError(path, f"{what} is not a valid .npy array ({exc})") from None
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in _NUMERIC_KINDS:
+        raise ScanError(path, f"{what} has dtype {dtype}, not a plain numeric type")
+    count = math.prod(shape)
+    nbytes = count * dtype.itemsize
+    available = size - f.tell()
+    if nbytes > available:
+        raise ScanError(path, f"{what}: the header announces shape {shape} ({nbytes} bytes), {available} bytes follow")
+    raw = f.read(nbytes)
+    if len(raw) != nbytes:
+        raise ScanError(path, f"{what} is truncated")
+    array = np.frombuffer(raw, dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran else "C")

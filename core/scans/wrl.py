@@ -1,0 +1,553 @@
+"""VRML 2.0 (.wrl / .vrml) meshes, the format of BU-3DFE and BU-4DFE: read through VTK's importer, write by hand.
+
+Reading (:func:`read_wrl`) has three stages.
+
+1. A light pre-parse of the text checks everything VTK's importer does not check for itself (it reads out
+   of bounds or crashes on an empty point list, an index past the end or a negative index other than -1):
+   the ``#VRML V2.0`` header, no binary bytes, balanced brackets, every ``Coordinate`` node a finite
+   numeric ``point [...]`` list (a multiple of 3 values, within float32 range), every ``coordIndex`` a list
+   of integers in ``[-1, n_points)`` of its own ``IndexedFaceSet``. Nodes a face scan never has and VTK
+   may not survive (``PROTO``, ``EXTERNPROTO``, ``Inline``, ``Script``) and geometry other than
+   ``IndexedFaceSet`` (``Box``, ``PointSet``, ...) are refused.
+2. VTK's ``vtkVRMLImporter`` parses the file and builds one ``vtkPolyData`` per ``IndexedFaceSet``; the
+   vertices and polygons are taken from there. Where an ``IndexedFaceSet`` has ``texCoordIndex`` (the
+   BU-3DFE files have), ``normalIndex`` or ``colorIndex``, VTK gives every polygon corner its own point
+   (about 6 times the stored points on a triangle mesh, in corner order, the stored indexing lost). So
+   before VTK sees the file the per-corner attribute fields (``texCoord``, ``texCoordIndex``, ``normal``,
+   ``normalIndex``, ``color``, ``colorIndex``) are cut out of each ``IndexedFaceSet`` (newlines kept, so
+   VTK's line numbers stay right); VTK then returns the stored ``point`` list itself and the
+   ``coordIndex`` polygons unchanged. Parser messages VTK prints on its own stderr and its error events
+   are captured and become a :class:`ScanError`; nothing reaches the console (file descriptor 2 is
+   redirected for the few milliseconds VTK parses, so other threads' stderr output then is lost too).
+3. VTK's points and polygons are checked against the pre-parse (same point count and values, same
+   ``coordIndex`` order), so a silent duplication or reordering can never go unnoticed.
+
+Vertices come back exactly as stored in the file (no ``Transform`` applied: BU-3DFE/BU-4DFE use the
+identity); polygons with more than 3 corners are split into a fan ``(p0, pi, pi+1)``; polygons with fewer
+than 3 corners are dropped. Several ``IndexedFaceSet`` nodes are concatenated in file order (a
+``Coordinate`` shared through ``USE`` contributes its points once). VTK's VRML parser keeps global state,
+so calls are serialised with a lock.
+
+Writing (:func:`save_wrl`) produces the BU-3DFE layout: ``#VRML V2.0 utf8``, a ``Transform`` holding one
+``Shape`` with an ``IndexedFaceSet``, ``coord Coordinate { point [ x y z, ... ] }`` and
+``coordIndex [ a, b, c, -1, ... ]``. Coordinates are written with ``'%.9g'`` (9 significant digits, the
+shortest fixed format in which every float32 survives a write/read round trip exactly), "\\n" line ends
+and UTF-8, so the same input always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import logging
+import os
+import re
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.scans.meshes import TEXT_BYTES
+from core.scans.types import Scan, ScanError
+
+log = logging.getLogger(__name__)
+
+HEADER = "#VRML V2.0"
+
+# A VRML name (DEF/USE identifier): anything but whitespace, separators and reserved characters.
+_NAME = r"[^\s,\"#'\[\]{}\\]+"
+_BRACKETS = "[]{}"
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_COORDINATE = re.compile(rf"(?:\bDEF\s+({_NAME})\s+)?\bCoordinate\s*{{")
+_COORDINATE_BODY = re.compile(r"\s*(?:point\s*\[([^\]]*)\]\s*)?")
+_IFS = re.compile(r"\bIndexedFaceSet\s*\{")
+_COORD_FIELD = re.compile(rf"\bcoord\s+(?:(?:DEF\s+{_NAME}\s+)?Coordinate\s*{{|USE\s+({_NAME}))")
+_COORD_WORD = re.compile(r"\bcoord\b")
+_COORD_INDEX = re.compile(r"\bcoordIndex\s*\[")
+_COORD_INDEX_WORD = re.compile(r"\bcoordIndex\b")
+_ATTRIBUTE_NODE = re.compile(
+    rf"\b(?:texCoord|normal|color)\s+(?:(?:DEF\s+{_NAME}\s+)?(?:TextureCoordinate|Normal|Color)\s*{{"
+    rf"|USE\s+{_NAME}|NULL\b)"
+)
+_ATTRIBUTE_INDEX = re.compile(r"\b(?:texCoordIndex|normalIndex|colorIndex)\s*(?:\[|[-+]?\d+)")
+_ATTRIBUTE_WORD = re.compile(r"\b(?:texCoord|normal|color)(?:Index)?\b")
+_UNSUPPORTED_KEYWORD = re.compile(r"\b(PROTO|EXTERNPROTO)\b")
+_UNSUPPORTED_NODE = re.compile(
+    r"\b(Inline|Script|Box|Sphere|Cone|Cylinder|ElevationGrid|Extrusion|IndexedLineSet|PointSet|Text)\s*\{"
+)
+_NOT_FLOAT = re.compile(r"[^0-9eE+\-., \t\n\r\x0c]")
+# Fast checks (bytes.translate deleting the allowed bytes leaves nothing); the regexes above find the culprit.
+_FLOAT_BYTES = b"0123456789eE+-., \t\n\r\x0c"
+_INT_BYTES = b"0123456789+-, \t\n\r\x0c"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+_VTK_LOCK = threading.Lock()
+_VTK_SCENE = None  # (render window, renderer), plain (not OpenGL) classes, built on first use
+
+
+@dataclass
+class _FaceSet:
+    """One IndexedFaceSet as the pre-parse sees it: which Coordinate node it uses and its coordIndex."""
+
+    coordinate: int
+    coord_index: np.ndarray
+
+
+def read_wrl(path: str | Path) -> Scan:
+    """Read a VRML 2.0 mesh through VTK's importer: vertices (V, 3) as stored, fan-triangulated faces."""
+    path = Path(path)
+    data = path.read_bytes()
+    text = _check_text(data, path)
+    coordinates, face_sets, edits = _preparse(text, path)
+    polydata = _import_with_vtk(_apply_edits(text, edits), path)
+    return _assemble(polydata, coordinates, face_sets, path)
+
+
+def _check_text(data: bytes, path: Path) -> str:
+    if not data.strip():
+        raise ScanError(path, "empty file")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.startswith(HEADER.encode()):
+        raise ScanError(path, f"not a VRML 2.0 file (the first line must start with {HEADER!r})")
+    text = data.decode("latin-1")
+    if "\r" in text:  # VTK's lexer ends lines at \n only; same length, so positions and line numbers hold
+        text = text.replace("\r\n", " \n").replace("\r", "\n")
+    if data.translate(None, TEXT_BYTES) and (bad := _BINARY.search(text)):
+        raise ScanError(path, f"binary data in a text file (byte 0x{ord(bad.group()):02x} at offset {bad.start()})")
+    return text
+
+
+def _occurrences(text: str, chars: str, start: int = 0):
+    """Positions of any of ``chars`` in ``text``, in order. One str.find per hit and character: much
+    faster than a regex over a megabyte of numbers when, as here, the characters are rare."""
+    following = {c: text.find(c, start) for c in chars}
+    while True:
+        pos = min((p for p in following.values() if p >= 0), default=-1)
+        if pos < 0:
+            return
+        yield pos
+        following[text[pos]] = text.find(text[pos], pos + 1)
+
+
+def _blank_comments_and_strings(text: str, path: Path) -> str:
+    """``text`` with comments (# to the end of the line) and "strings" replaced by spaces (newlines kept),
+    so that brackets or keywords inside them are not structure. Same length as ``text``."""
+    pieces, done = [], 0
+    for pos in _occurrences(text, '#"'):
+        if pos < done:  # inside a comment or string already blanked
+            continue
+        if text[pos] == "#":
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+        else:
+            end = pos + 1
+            while True:
+                end = text.find('"', end)
+                if end < 0:
+                    raise ScanError(path, f"unterminated string at line {text.count(chr(10), 0, pos) + 1}")
+                before = end - 1
+                while text[before] == "\\":  # count the backslashes before the quote: odd means escaped
+                    before -= 1
+                end += 1
+                if (end - 2 - before) % 2 == 0:
+                    break
+        pieces += [text[done:pos], re.sub(r"[^\n]", " ", text[pos:end])]
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+class _Outline:
+    """The structure of a VRML text: comments and strings blanked, and the contents of every innermost
+    ``[...]`` list (the bulk numbers) left out, so the keyword searches run over a few hundred characters
+    instead of the whole file. ``closing`` pairs brackets and ``to_text`` maps a position back."""
+
+    def __init__(self, text: str, path: Path):
+        self.source = text
+        self.plain = plain = _blank_comments_and_strings(text, path)  # same length as text
+        # Piece i of the outline starts at self._starts[i] there and at self._offsets[i] in the text.
+        pieces, self._starts, self._offsets, pos, length = [], [], [], 0, 0
+        for open_pos, close_pos in _innermost_lists(plain, path):
+            pieces.append(plain[pos : open_pos + 1])
+            self._starts.append(length)
+            self._offsets.append(pos)
+            length, pos = length + len(pieces[-1]), close_pos
+        pieces.append(plain[pos:])
+        self._starts.append(length)
+        self._offsets.append(pos)
+        self.text = "".join(pieces)
+        self.closing = _match_brackets(self.text, path)
+
+    def to_text(self, pos: int) -> int:
+        i = bisect.bisect_right(self._starts, pos) - 1
+        return self._offsets[i] + pos - self._starts[i]
+
+    def content(self, open_pos: int) -> str:
+        """The text (comments and strings blanked) between the bracket at ``open_pos`` and its partner."""
+        return self.plain[self.to_text(open_pos) + 1 : self.to_text(self.closing[open_pos])]
+
+    def line(self, pos: int) -> int:
+        return self.source.count("\n", 0, self.to_text(pos)) + 1
+
+
+def _preparse(text: str, path: Path) -> tuple[list[np.ndarray], list[_FaceSet], list[tuple[int, int, str]]]:
+    """Validate the structure; return the Coordinate point lists, the IndexedFaceSets and the text edits
+    (start, end, replacement) that remove per-corner attribute fields before VTK sees the file."""
+    outline = _Outline(text, path)
+    skeleton = outline.text
+    bad = _UNSUPPORTED_KEYWORD.search(skeleton) or _UNSUPPORTED_NODE.search(skeleton)
+    if bad:
+        raise ScanError(path, f"unsupported VRML node {bad.group(1)!r} (a face scan is a set of IndexedFaceSet nodes)")
+
+    coordinates: list[np.ndarray] = []
+    coordinate_at: dict[int, int] = {}  # position of a Coordinate's '{' -> its index in coordinates
+    defined: list[tuple[int, str, int]] = []  # (position, DEF name, coordinate index)
+    for m in _COORDINATE.finditer(skeleton):
+        open_pos = m.end() - 1
+        line = outline.line(m.start())
+        body = _COORDINATE_BODY.fullmatch(skeleton, open_pos + 1, outline.closing[open_pos])
+        if body is None:
+            raise ScanError(path, f"unsupported Coordinate node syntax at line {line}")
+        points = _parse_floats(outline.content(body.start(1) - 1) if body.group(1) is not None else "", path, line)
+        coordinate_at[open_pos] = len(coordinates)
+        if m.group(1):
+            defined.append((m.start(), m.group(1), len(coordinates)))
+        coordinates.append(points)
+
+    face_sets: list[_FaceSet] = []
+    edits: list[tuple[int, int, str]] = []
+    for m in _IFS.finditer(skeleton):
+        start, end = m.end() - 1, outline.closing[m.end() - 1]
+        line = outline.line(m.start())
+        coordinate = _face_set_coordinate(skeleton, start, end, coordinate_at, defined, path, line)
+        face_set = _FaceSet(coordinate, _face_set_index(outline, start, end, path, line))
+        n_points = len(coordinates[coordinate])
+        idx = face_set.coord_index
+        if idx.size and (idx.min() < -1 or idx.max() >= n_points):
+            raise ScanError(path, f"coordIndex out of range [-1, {n_points}) in the IndexedFaceSet at line {line}")
+        face_sets.append(face_set)
+        edits.extend(_attribute_edits(outline, start, end, path))
+    if not face_sets:
+        raise ScanError(path, "no IndexedFaceSet (no mesh) in the file")
+    return coordinates, face_sets, edits
+
+
+def _innermost_lists(plain: str, path: Path) -> list[tuple[int, int]]:
+    """Check that brackets and braces pair up; return (open, close) positions of every ``[...]`` with no
+    bracket or brace inside (a value list: numbers, or strings already blanked)."""
+    pairs = {"]": "[", "}": "{"}
+    stack: list[int] = []
+    lists, previous = [], -1
+    for pos in _occurrences(plain, _BRACKETS):
+        c = plain[pos]
+        if c in "[{":
+            stack.append(pos)
+        elif not stack or plain[stack[-1]] != pairs[c]:
+            raise ScanError(path, f"unbalanced {c!r} (truncated or corrupt file?)")
+        else:
+            opened = stack.pop()
+            if c == "]" and opened == previous:
+                lists.append((opened, pos))
+        previous = pos
+    if stack:
+        raise ScanError(path, f"unclosed {plain[stack[-1]]!r}: the file is truncated")
+    return lists
+
+
+def _match_brackets(plain: str, path: Path) -> dict[int, int]:
+    """Position of each opening bracket/brace -> position of its closing partner (balanced input)."""
+    stack: list[int] = []
+    closing: dict[int, int] = {}
+    for pos in _occurrences(plain, _BRACKETS):
+        if plain[pos] in "[{":
+            stack.append(pos)
+        else:
+            closing[stack.pop()] = pos
+    return closing
+
+
+def _parse_floats(content: str, path: Path, line: int) -> np.ndarray:
+    if content.encode("latin-1").translate(None, _FLOAT_BYTES) and (bad := _NOT_FLOAT.search(content)):
+        before, after = re.search(r"[^\s,]*\Z", content[: bad.start()]), re.match(r"[^\s,]*", content[bad.start() :])
+        token = before[0] + after[0]
+        raise ScanError(path, f"non-numeric coordinate {token!r} in the point list at line {line}")
+    tokens = content.replace(",", " ").split()
+    if len(tokens) % 3:
+        raise ScanError(path, f"the point list at line {line} has {len(tokens)} numbers, not a multiple of 3")
+    try:
+        values = np.array(tokens, dtype=np.float64)
+    except ValueError as exc:
+        raise ScanError(path, f"malformed number in the point list at line {line} ({exc})") from None
+    points = values.reshape(-1, 3)
+    with np.errstate(over="ignore"):
+        if not np.all(np.isfinite(points.astype(np.float32))):
+            raise ScanError(path, f"the point list at line {line} has a coordinate outside the float32 range")
+    return points
+
+
+def _face_set_coordinate(
+    skeleton: str, start: int, end: int, coordinate_at: dict, defined: list, path: Path, line: int
+) -> int:
+    """Index of the Coordinate node the IndexedFaceSet skeleton[start:end] uses (inline, or through USE)."""
+    fields = list(_COORD_FIELD.finditer(skeleton, start, end))
+    if len(fields) != 1 or len(_COORD_WORD.findall(skeleton, start, end)) != 1:
+        raise ScanError(path, f"the IndexedFaceSet at line {line} needs exactly one 'coord Coordinate {{ ... }}'")
+    field = fields[0]
+    if field.group(1) is None:
+        return coordinate_at[field.end() - 1]
+    name = field.group(1)
+    earlier = [index for pos, def_name, index in defined if def_name == name and pos < field.start()]
+    if not earlier:
+        raise ScanError(path, f"'coord USE {name}' at line {line} names no Coordinate defined before it")
+    return earlier[-1]
+
+
+def _face_set_index(outline: _Outline, start: int, end: int, path: Path, line: int) -> np.ndarray:
+    fields = list(_COORD_INDEX.finditer(outline.text, start, end))
+    if len(fields) != 1 or len(_COORD_INDEX_WORD.findall(outline.text, start, end)) != 1:
+        raise ScanError(path, f"the IndexedFaceSet at line {line} needs exactly one 'coordIndex [ ... ]'")
+    content = outline.content(fields[0].end() - 1)
+    if content.encode("latin-1").translate(None, _INT_BYTES):
+        raise ScanError(path, f"non-integer value in the coordIndex list of the IndexedFaceSet at line {line}")
+    try:
+        return np.array(content.replace(",", " ").split(), dtype=np.int64)
+    except (ValueError, OverflowError):
+        raise ScanError(path, f"malformed integer in the coordIndex of the IndexedFaceSet at line {line}") from None
+
+
+def _attribute_edits(outline: _Outline, start: int, end: int, path: Path) -> list[tuple[int, int, str]]:
+    """Edits (positions in the original text) cutting texCoord/normal/color and their index fields out of
+    the IndexedFaceSet outline.text[start:end]; newlines are kept so VTK's line numbers stay right."""
+    skeleton, spans = outline.text, []
+    for pattern in (_ATTRIBUTE_NODE, _ATTRIBUTE_INDEX):
+        for m in pattern.finditer(skeleton, start, end):
+            stop = outline.closing[m.end() - 1] + 1 if skeleton[m.end() - 1] in "{[" else m.end()
+            spans.append((m.start(), stop))
+    for m in _ATTRIBUTE_WORD.finditer(skeleton, start, end):
+        if not any(a <= m.start() < b for a, b in spans):
+            raise ScanError(path, f"unsupported syntax for the field {m.group()!r} at line {outline.line(m.start())}")
+    edits = []
+    for a, b in spans:
+        a, b = outline.to_text(a), outline.to_text(b - 1) + 1
+        edits.append((a, b, "\n" * outline.source.count("\n", a, b)))
+    return edits
+
+
+def _apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
+    parts, pos = [], 0
+    for a, b, replacement in sorted(edits):
+        if a < pos:  # nested in an edit already applied (e.g. a Color node's own 'color' field)
+            continue
+        parts += [text[pos:a], replacement]
+        pos = b
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+# ----------------------------------------------------------------------------------------------- VTK
+
+
+def _vtk_scene():
+    """A plain vtkRenderWindow + vtkRenderer for the importer (it needs somewhere to put its actors).
+
+    The OpenGL/EGL overrides are bypassed: creating an OpenGL window would cost ~20-50 ms per file and
+    may print display warnings; the importer never renders."""
+    global _VTK_SCENE
+    if _VTK_SCENE is None:
+        from vtkmodules.vtkCommonCore import vtkObjectFactory
+        from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
+
+        factories = vtkObjectFactory.GetRegisteredFactories()
+        factories.InitTraversal()
+        overrides = []  # (factory, class, override, enable flag), switched off while the two are made
+        for _ in range(factories.GetNumberOfItems()):
+            factory = factories.GetNextItem()
+            for i in range(factory.GetNumberOfOverrides()):
+                name = factory.GetClassOverrideName(i)
+                if name in ("vtkRenderWindow", "vtkRenderer"):
+                    overrides.append((factory, name, factory.GetClassOverrideWithName(i), factory.GetEnableFlag(i)))
+        for factory, name, override, _flag in overrides:
+            factory.SetEnableFlag(False, name, override)
+        try:
+            window, renderer = vtkRenderWindow(), vtkRenderer()
+        finally:
+            for factory, name, override, flag in overrides:
+                factory.SetEnableFlag(flag, name, override)
+        window.AddRenderer(renderer)
+        _VTK_SCENE = (window, renderer)
+    return _VTK_SCENE
+
+
+@contextlib.contextmanager
+def _native_stderr_captured():
+    """Redirect file descriptor 2 (where VTK's C++ parser prints) into a buffer; yields a list that holds
+    the captured text once the block has ended."""
+    captured: list[str] = []
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable stderr (e.g. a windowed app): nothing to capture
+        yield captured
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", "replace"))
+
+
+def _import_with_vtk(text: str, path: Path) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Run vtkVRMLImporter on ``text``; return (points (N, 3) float32, offsets, connectivity) per mesh."""
+    fd, tmp = tempfile.mkstemp(suffix=".wrl", prefix="scan-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("latin-1"))
+        with _VTK_LOCK:  # VTK's VRML parser has global state: one file at a time, objects freed inside
+            meshes, errors, printed = _run_importer(tmp)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    if errors or "rror" in printed:
+        message = (errors + [line for line in printed.splitlines() if line.strip()])[0]
+        raise ScanError(path, f"VTK's VRML importer could not parse the file: {message}")
+    if printed:
+        log.debug("%s: VTK printed: %s", path, printed)
+    return meshes
+
+
+def _run_importer(filename: str) -> tuple[list, list[str], str]:
+    """(meshes, error events, text printed on stderr) of one vtkVRMLImporter run."""
+    from vtkmodules.util.misc import calldata_type
+    from vtkmodules.util.vtkConstants import VTK_STRING
+    from vtkmodules.vtkIOImport import vtkVRMLImporter
+
+    errors: list[str] = []
+
+    @calldata_type(VTK_STRING)
+    def on_error(_obj, _event, message):
+        errors.append(str(message).strip().splitlines()[-1])
+
+    @calldata_type(VTK_STRING)
+    def on_warning(_obj, _event, message):
+        log.debug("%s: VTK warning: %s", filename, str(message).strip())
+
+    window, renderer = _vtk_scene()
+    importer = vtkVRMLImporter()
+    importer.AddObserver("ErrorEvent", on_error)
+    importer.AddObserver("WarningEvent", on_warning)
+    importer.SetRenderWindow(window)
+    importer.SetFileName(filename)
+    try:
+        with _native_stderr_captured() as captured:
+            importer.Update()
+        meshes = _renderer_meshes(renderer)
+    finally:
+        renderer.RemoveAllViewProps()
+        renderer.RemoveAllLights()
+        del importer
+    return meshes, errors, _ANSI.sub("", captured[0]).strip() if captured else ""
+
+
+def _renderer_meshes(renderer) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Copies of (points, polygon offsets, connectivity) of each distinct polydata among the actors."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+
+    meshes, seen = [], set()
+    actors = renderer.GetActors()
+    actors.InitTraversal()
+    for _ in range(actors.GetNumberOfItems()):
+        mapper = actors.GetNextActor().GetMapper()
+        pd = mapper.GetInput() if mapper is not None else None  # a 'geometry USE' actor has no mapper
+        if pd is None or pd.GetPoints() is None or pd.GetAddressAsString("vtkPolyData") in seen:
+            continue
+        seen.add(pd.GetAddressAsString("vtkPolyData"))
+        polys = pd.GetPolys()
+        meshes.append(
+            (
+                np.array(vtk_to_numpy(pd.GetPoints().GetData()), dtype=np.float32).reshape(-1, 3),
+                np.array(vtk_to_numpy(polys.GetOffsetsArray()), dtype=np.int64),
+                np.array(vtk_to_numpy(polys.GetConnectivityArray()), dtype=np.int64),
+            )
+        )
+    return meshes
+
+
+# ---------------------------------------------------------------------------------------- assembling
+
+
+def _assemble(meshes: list, coordinates: list[np.ndarray], face_sets: list[_FaceSet], path: Path) -> Scan:
+    if len(meshes) != len(face_sets):
+        raise ScanError(path, f"VTK built {len(meshes)} meshes from {len(face_sets)} IndexedFaceSet nodes")
+    blocks: dict[int, int] = {}  # Coordinate index -> offset of its points in the vertex array
+    vertices, triangles, n_vertices = [], [], 0
+    for (points, offsets, connectivity), face_set in zip(meshes, face_sets):
+        stored = coordinates[face_set.coordinate]
+        if points.shape != stored.shape or not np.allclose(points, stored, rtol=1e-6, atol=1e-30):
+            raise ScanError(path, "VTK's points differ from the stored point list (duplicated or reordered)")
+        idx = face_set.coord_index
+        if not np.array_equal(connectivity, idx[idx >= 0]):
+            raise ScanError(path, "VTK's polygons differ from the stored coordIndex")
+        if face_set.coordinate not in blocks:
+            blocks[face_set.coordinate] = n_vertices
+            vertices.append(points)
+            n_vertices += len(points)
+        triangles.append(_fan_triangulate(offsets, connectivity) + blocks[face_set.coordinate])
+    faces = np.concatenate(triangles)
+    if len(faces) == 0:
+        raise ScanError(path, "the file has no polygon with 3 or more corners")
+    return Scan(np.concatenate(vertices), faces, str(path))
+
+
+def _fan_triangulate(offsets: np.ndarray, connectivity: np.ndarray) -> np.ndarray:
+    """Triangles (T, 3) int64 from polygons given as VTK offsets (P+1,) and connectivity: polygon
+    ``p0 p1 ... pn`` becomes ``(p0, p1, p2), (p0, p2, p3), ...``; polygons with < 3 corners are dropped."""
+    sizes = np.diff(offsets)
+    if sizes.size and np.all(sizes == 3):
+        return connectivity.reshape(-1, 3).copy()
+    n_tri = np.clip(sizes - 2, 0, None)
+    total = int(n_tri.sum())
+    if total == 0:
+        return np.empty((0, 3), dtype=np.int64)
+    polygon = np.repeat(np.arange(len(sizes)), n_tri)
+    first = offsets[:-1][polygon]
+    j = np.arange(total) - np.repeat(np.cumsum(n_tri) - n_tri, n_tri) + 1
+    return np.stack([connectivity[first], connectivity[first + j], connectivity[first + j + 1]], axis=1)
+
+
+# ------------------------------------------------------------------------------------------- writing
+
+
+def save_wrl(path: str | Path, vertices: np.ndarray, faces: np.ndarray) -> None:
+    """Write a triangle mesh as VRML 2.0 in the BU-3DFE layout (see the module docstring).
+
+    vertices: (V, 3) finite floats, written with '%.9g'; faces: (F, 3) integer indices into vertices, F >= 1.
+    """
+    v = np.asarray(vertices)
+    f = np.asarray(faces)
+    if v.ndim != 2 or v.shape[1] != 3 or len(v) == 0:
+        raise ValueError(f"vertices must be a non-empty (V, 3) array, got shape {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("vertices contain NaN or inf")
+    if f.ndim != 2 or f.shape[1] != 3 or len(f) == 0:
+        raise ValueError(f"faces must be a non-empty (F, 3) array, got shape {f.shape}")
+    if not np.issubdtype(f.dtype, np.integer):
+        raise ValueError(f"faces must be integers, got {f.dtype}")
+    if f.min() < 0 or f.max() >= len(v):
+        raise ValueError(f"face indices out of range [0, {len(v)})")
+    points = ",\n".join(map("            %.9g %.9g %.9g".__mod__, map(tuple, v.astype(np.float64).tolist())))
+    index = ",\n".join(map("            %d, %d, %d, -1".__mod__, map(tuple, f.tolist())))
+    text = (
+        "#VRML V2.0 utf8\n\nTransform {\n  children [\n    Shape {\n      geometry IndexedFaceSet {\n"
+        "        solid FALSE\n        coord Coordinate {\n          point [\n"
+        f"{points}\n          ]\n        }}\n        coordIndex [\n{index}\n        ]\n"
+        "      }\n    }\n  ]\n}\n"
+    )
+    Path(path).write_bytes(text.encode("utf-8"))
