@@ -1,0 +1,50 @@
+"""`smile-vlm predict`: zero-shot expression probabilities of scans and 4D sequences with a trained checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from core.inference.predict import PredictConfig, build_analyzer, predict, table_header, table_row
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="zero-shot expression probabilities of scans / 4D sequences",
+        description=(
+            "Render each input with the checkpoint's render settings and score it against a prompt set. "
+            "PATH: a scan file (.wrl .obj .ply .bnt .npy ...), or a 4D sequence (a folder of frames or a .npz). "
+            "An input that fails is reported and the others continue; the exit status is 1 if any failed."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="scan file, sequence folder or .npz")
+    p.add_argument("--checkpoint", required=True, metavar="C", help="SMILE-VLM checkpoint (.ckpt)")
+    p.add_argument(
+        "--prompts",
+        default=None,
+        metavar="FILE",
+        help="prompt-set JSON (ours or plain class -> prompts) or a shipped set's name; default: the checkpoint's",
+    )
+    p.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: CUDA when present, else CPU")
+    p.add_argument("--json", action="store_true", help="one JSON object per input line instead of a table")
+    p.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = PredictConfig(
+        paths=tuple(args.paths), checkpoint=args.checkpoint, prompts=args.prompts, device=args.device
+    )
+    as_json = bool(args.json)
+    analyzer = build_analyzer(config)
+    labels = analyzer.labels
+    if not as_json:
+        print(table_header(labels))
+    failed = 0
+    for record in predict(config, analyzer):
+        failed += not record.ok
+        print(json.dumps(record.to_json_dict()) if as_json else table_row(record, labels), flush=True)
+    if failed and not as_json:
+        print(f"{failed} of {len(config.paths)} input(s) failed", file=sys.stderr)
+    return 1 if failed else 0

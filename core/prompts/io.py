@@ -1,0 +1,145 @@
+"""Prompt-set files.
+
+Our format:            {"name": "expressions", "classes": {"happiness": ["a person smiling happily", ...], ...}}
+CLIP-benchmark format: {"happiness": ["a person smiling happily", ...], ...}   (plain class -> prompts, as used by
+                       CLIP_benchmark-style zero-shot tools; the set's name is taken from the file name on import).
+Every reader raises ValueError naming the file and what is wrong (bad JSON, duplicate labels, empty prompts, ...).
+Writers are atomic (temp file + os.replace). Default sets live in resources/prompts/<name>.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from core.prompts.prompt_set import PromptSet
+
+DEFAULT_SET = "expressions"
+
+
+def prompts_dir() -> Path:
+    """resources/prompts/ (located by core.resources)."""
+    from core.resources import resources_dir
+
+    return resources_dir() / "prompts"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise ValueError(f"duplicate key(s) {dupes}")
+    return dict(pairs)
+
+
+def _read_json(path: Path) -> Any:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: prompt file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read prompt file ({exc})") from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _write_json(data: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _is_ours(data: Any) -> bool:
+    return isinstance(data, dict) and "classes" in data and isinstance(data["classes"], dict) and "name" in data
+
+
+def load_prompt_set(path: str | os.PathLike[str]) -> PromptSet:
+    """Read a prompt set in our format; ValueError naming the file and the problem."""
+    path = Path(path)
+    data = _read_json(path)
+    if isinstance(data, dict) and not _is_ours(data) and data and all(isinstance(v, list) for v in data.values()):
+        raise ValueError(f"{path}: a plain class -> prompts file (CLIP-benchmark format); import it instead")
+    try:
+        return PromptSet.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: invalid prompt set: {exc}") from None
+
+
+def save_prompt_set(prompt_set: PromptSet, path: str | os.PathLike[str]) -> Path:
+    """Write ``prompt_set`` in our format (atomic)."""
+    return _write_json(prompt_set.to_dict(), Path(path))
+
+
+def import_clip_benchmark(path: str | os.PathLike[str], name: str | None = None) -> PromptSet:
+    """Read a plain {label: [prompts]} file as a PromptSet named ``name`` (default: the file's stem)."""
+    path = Path(path)
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected an object mapping each class to a list of prompts")
+    try:
+        return PromptSet(name or path.stem, data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: invalid class -> prompts file: {exc}") from None
+
+
+def export_clip_benchmark(prompt_set: PromptSet, path: str | os.PathLike[str]) -> Path:
+    """Write the plain {label: [prompts]} form of ``prompt_set`` (atomic)."""
+    return _write_json({k: list(v) for k, v in prompt_set.classes.items()}, Path(path))
+
+
+def read_prompt_file(path: str | os.PathLike[str]) -> PromptSet:
+    """Either format, detected from its content (our layout has top-level "name" and "classes" objects)."""
+    path = Path(path)
+    data = _read_json(path)
+    if _is_ours(data):
+        return load_prompt_set(path)
+    return import_clip_benchmark(path)
+
+
+def default_prompt_sets() -> list[str]:
+    """Names of the sets shipped in resources/prompts/."""
+    try:
+        return sorted(p.stem for p in prompts_dir().glob("*.json"))
+    except FileNotFoundError:
+        return []
+
+
+def default_prompt_set(name: str = DEFAULT_SET) -> PromptSet:
+    """A shipped set by name ('expressions', 'expressions_neutral', 'micro_expressions')."""
+    try:
+        path = prompts_dir() / f"{name}.json"
+    except FileNotFoundError as exc:
+        raise ValueError(f"no default prompt set {name!r}: {exc}") from None
+    if not path.is_file():
+        raise ValueError(f"no default prompt set {name!r} (available: {', '.join(default_prompt_sets()) or 'none'})")
+    return load_prompt_set(path)
+
+
+def resolve_prompts(spec: PromptSet | str | os.PathLike[str] | dict | None) -> PromptSet:
+    """A PromptSet from a PromptSet, a {"name", "classes"} dict, a shipped set's name, a file path, or None (the
+    default expression set)."""
+    if spec is None:
+        return default_prompt_set()
+    if isinstance(spec, PromptSet):
+        return spec
+    if isinstance(spec, dict):
+        return PromptSet.from_dict(spec)
+    text = os.fspath(spec)
+    if isinstance(spec, str) and text in default_prompt_sets() and not Path(text).exists():
+        return default_prompt_set(text)
+    return read_prompt_file(text)

@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+import core.cli
+from core.cli import main
+from core.model import ModelConfig, SmileVLM, save_checkpoint
+from core.scans import Scan
+
+TINY = ModelConfig(embed_dim=16, proj_hidden=32, fusion_hidden=8, image_size=32)
+
+
+def _face(bump: float, n: int = 12) -> Scan:
+    th, ph = np.linspace(0.0, np.pi / 2, n), np.linspace(0.0, 2 * np.pi, 2 * n, endpoint=False)
+    t, p = np.meshgrid(th, ph, indexing="ij")
+    r = 50.0 * (1.0 + bump * np.cos(3 * p) * np.sin(t))
+    v = np.stack([r * np.sin(t) * np.cos(p), r * np.sin(t) * np.sin(p), r * np.cos(t)], -1).reshape(-1, 3)
+    quads = [(i * 2 * n + j, i * 2 * n + (j + 1) % (2 * n)) for i in range(n - 1) for j in range(2 * n)]
+    faces = [tri for a, b in quads for tri in ([a, a + 2 * n, b], [b, a + 2 * n, b + 2 * n])]
+    return Scan(v.astype(np.float32), np.asarray(faces), "face")
+
+
+@pytest.fixture(autouse=True)
+def only_predict(monkeypatch):
+    """Build the CLI with the predict command alone, so other commands' state cannot affect these tests."""
+    monkeypatch.setattr(core.cli, "COMMANDS", ["predict"])
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("predict")
+    torch.manual_seed(0)
+    ckpt = save_checkpoint(root / "tiny.ckpt", model=SmileVLM(TINY, 384), model_config=TINY, epoch=1, step=1,
+                           config={"loss": {"tau": 0.07}, "render": {"n_frames": 3}})
+    scan = _face(0.1)
+    trimesh.Trimesh(scan.vertices, scan.faces, process=False).export(root / "scan.obj")
+    frames = [_face(b) for b in (0.0, 0.1, 0.2)]
+    np.savez(root / "seq.npz", vertices=np.stack([f.vertices for f in frames]), faces=frames[0].faces)
+    (root / "seqdir").mkdir()
+    for i, f in enumerate(frames):
+        trimesh.Trimesh(f.vertices, f.faces, process=False).export(root / "seqdir" / f"frame_{i}.obj")
+    return root, ckpt
+
+
+def test_json_lines_for_a_scan_and_4d_sequences(inputs, capsys):
+    root, ckpt = inputs
+    paths = [str(root / "scan.obj"), str(root / "seq.npz"), str(root / "seqdir")]
+    code = main(["predict", *paths, "--checkpoint", str(ckpt), "--json", "--device", "cpu"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0 and len(lines) == 3
+    for path, line in zip(paths, lines):
+        obj = json.loads(line)
+        assert obj["path"] == path and set(obj) == {"path", "probabilities", "view_weights", "top"}
+        assert list(obj["probabilities"]) == ["happiness", "sadness", "surprise", "anger", "disgust", "fear"]
+        assert sum(obj["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert len(obj["view_weights"]) == 3 and sum(obj["view_weights"]) == pytest.approx(1.0, abs=1e-4)
+        assert obj["top"] in obj["probabilities"]
+
+
+def test_a_failing_input_gets_an_error_line_and_a_nonzero_exit(inputs, capsys):
+    root, ckpt = inputs
+    (root / "bad.obj").write_bytes(b"\x00\x01 garbage")
+    code = main(["predict", str(root / "bad.obj"), str(root / "scan.obj"), "--checkpoint", str(ckpt), "--json",
+                 "--device", "cpu"])
+    first, second = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert code == 1
+    assert first["path"] == str(root / "bad.obj") and "bad.obj" in first["error"]
+    assert "probabilities" in second
+
+
+def test_table_and_prompt_file(inputs, capsys, tmp_path):
+    root, ckpt = inputs
+    (tmp_path / "p.json").write_text(json.dumps({"smiling": ["a smiling face"], "frowning": ["a frowning face"]}))
+    code = main(["predict", str(root / "scan.obj"), "--checkpoint", str(ckpt), "--prompts", str(tmp_path / "p.json"),
+                 "--device", "cpu"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0 and "smiling" in out[0] and "frowning" in out[0] and "scan.obj" in out[1]
+
+
+def test_bad_checkpoint_is_an_error_message(inputs, capsys, tmp_path):
+    root, _ = inputs
+    (tmp_path / "x.ckpt").write_bytes(b"nope")
+    code = main(["predict", str(root / "scan.obj"), "--checkpoint", str(tmp_path / "x.ckpt")])
+    assert code == 1 and "x.ckpt" in capsys.readouterr().err

@@ -1,0 +1,102 @@
+import json
+
+import pytest
+
+from core.prompts import (
+    PromptSet,
+    default_prompt_set,
+    default_prompt_sets,
+    export_clip_benchmark,
+    import_clip_benchmark,
+    load_prompt_set,
+    read_prompt_file,
+    resolve_prompts,
+    save_prompt_set,
+)
+
+SIX = ("happiness", "sadness", "surprise", "anger", "disgust", "fear")
+
+
+def test_save_load_round_trip(tmp_path):
+    ps = PromptSet("mine", {"joy": ["a joyful face", "ünïcode smile"], "calm": ["a calm face"]})
+    path = save_prompt_set(ps, tmp_path / "sub" / "mine.json")
+    assert load_prompt_set(path) == ps
+    assert json.loads(path.read_text(encoding="utf-8")) == ps.to_dict()
+    assert [p.name for p in path.parent.iterdir()] == ["mine.json"]
+
+
+def test_clip_benchmark_export_import(tmp_path):
+    ps = PromptSet("emo", {"happy": ["a happy face", "a smile"], "sad": ["a sad face"]})
+    path = export_clip_benchmark(ps, tmp_path / "cupl.json")
+    assert json.loads(path.read_text()) == {"happy": ["a happy face", "a smile"], "sad": ["a sad face"]}
+    assert import_clip_benchmark(path) == ps.renamed("cupl")
+    assert import_clip_benchmark(path, name="emo") == ps
+    assert read_prompt_file(path) == ps.renamed("cupl")
+    save_prompt_set(ps, tmp_path / "ours.json")
+    assert read_prompt_file(tmp_path / "ours.json") == ps
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected an object"),
+        ('{"name": "s", "classes": {"a": ["x"], "a": ["y"]}}', "duplicate key"),
+        ('{"name": "s", "classes": {"a": []}}', "has no prompts"),
+        ('{"name": "s", "classes": {"a": [""]}}', "non-empty string"),
+        ('{"name": "", "classes": {"a": ["x"]}}', "non-empty name"),
+        ('{"classes": {"a": ["x"]}}', "missing"),
+        ('{"name": "s", "classes": {}}', "at least one class"),
+        ('{"a": ["x"], "b": ["y"]}', "plain class -> prompts file"),
+    ],
+)
+def test_invalid_files_are_refused_naming_the_file(tmp_path, text, needle):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=needle) as info:
+        load_prompt_set(path)
+    assert str(path) in str(info.value)
+
+
+def test_invalid_plain_files_are_refused(tmp_path):
+    for text, needle in [('{"a": "x"}', "list of strings"), ('{"a": ["x"], "a": ["y"]}', "duplicate key"),
+                         ("[]", "expected an object")]:
+        path = tmp_path / "plain.json"
+        path.write_text(text)
+        with pytest.raises(ValueError, match=needle):
+            import_clip_benchmark(path)
+    with pytest.raises(FileNotFoundError, match="gone.json"):
+        load_prompt_set(tmp_path / "gone.json")
+    (tmp_path / "latin.json").write_bytes(b'{"name": "\xff"}')
+    with pytest.raises(ValueError, match="latin.json"):
+        load_prompt_set(tmp_path / "latin.json")
+
+
+def test_default_expression_set():
+    ps = default_prompt_set()
+    assert ps.name == "expressions" and ps.labels == SIX
+    assert ps.classes["happiness"][0] == "a person smiling happily"
+    assert all(len(p) >= 6 for p in ps.classes.values())
+    neutral = default_prompt_set("expressions_neutral")
+    assert neutral.labels == SIX + ("neutral",)
+
+
+def test_default_micro_expression_set():
+    ps = default_prompt_set("micro_expressions")
+    assert ps.labels == ("positive", "negative", "surprise", "repression", "others")
+    for label, prompts in ps.classes.items():
+        assert f"a face with {label} micro expression" in prompts
+    assert set(default_prompt_sets()) >= {"expressions", "expressions_neutral", "micro_expressions"}
+    with pytest.raises(ValueError, match="no default prompt set"):
+        default_prompt_set("nope")
+
+
+def test_resolve_prompts(tmp_path):
+    assert resolve_prompts(None) == default_prompt_set()
+    assert resolve_prompts("micro_expressions").name == "micro_expressions"
+    ps = PromptSet("x", {"a": ["y"]})
+    assert resolve_prompts(ps) is ps
+    assert resolve_prompts(ps.to_dict()) == ps
+    save_prompt_set(ps, tmp_path / "x.json")
+    assert resolve_prompts(tmp_path / "x.json") == ps
+    assert resolve_prompts(str(tmp_path / "x.json")) == ps
