@@ -1,0 +1,758 @@
+"""SMILE-VLM pretraining: ``pretrain(config, run_dir, resume=False, stop_event=None) -> RunSummary``.
+
+Per step, for a batch of B samples with N rendered views each (uint8 (B, N, 3, S, S)):
+    va, vb   = two independent random augmentations of every view (core.train.augment)
+    za, zb   = encode_views(va), encode_views(vb)                 (N, B, D)
+    z_views  = encode_views(clean views)                          (N, B, D)   un-augmented, for Eq. 6
+    z_fused  = fuse(z_views)                                      (B, D)
+    z_text   = project_text(frozen features of one prompt drawn from each sample's class)   (B, D)
+    loss     = smile_vlm_loss(za, zb, z_views, z_fused, z_text)   alpha mv_bt + beta vl_align + gamma red_min
+The three view sets go through the encoder as one concatenated batch of 3B samples (BatchNorm statistics are taken
+over all three). With supervision "none" (``prompts="none"``) only va/vb are encoded and the loss is mv_bt alone;
+the fusion and text projection then get no gradient and stay frozen at their initialisation.
+
+Optimiser: Adam (lr, L2 weight_decay), constant rate. Device: CUDA when present (autocast bf16, or fp16 with a
+GradScaler), else CPU fp32. Under torchrun (WORLD_SIZE > 1): DistributedDataParallel (gloo on CPU, NCCL on GPU),
+each rank takes its DistributedSampler shard; batch_size is per rank. The losses, including the Barlow Twins
+batch standardisation and cross-correlations, are computed per rank on its local batch (no embedding gather, no
+SyncBatchNorm); DDP averages the gradients, so all ranks hold identical weights. Only rank 0 writes files.
+
+Reproducibility and resuming: an epoch's batch order is a pure function of (seed, epoch) (view_data.epoch_batches),
+and each step's augmentation and prompt draws come from generators seeded by (seed, purpose, rank, step). A
+checkpoint (RUN_DIR/last.ckpt) is written at every epoch end (also kept as epoch_NNN.ckpt, the last
+keep_checkpoints of them), every checkpoint_every steps when set, and when the run is stopped (SIGTERM, SIGINT or
+``stop_event``) after the step in progress. It holds the model, Adam state, GradScaler state, epoch, position in
+the epoch, step, the global RNG states and the config, so ``resume=True`` continues from it exactly, mid-epoch
+included: on the CPU (same number of threads) the final weights equal those of an uninterrupted run bit for bit.
+On CUDA, kernels' own nondeterminism may make them differ in the last bits. After a hard kill (no checkpoint at
+the kill), a resume redoes the steps since the last checkpoint, with the same batches and randomness.
+
+Run folder: config.json (the resolved PretrainConfig), log.jsonl (core.train.run_log; a fresh start replaces it, a
+resume appends), last.ckpt, epoch_NNN.ckpt. Views come from the render cache (``cache``, default RUN_DIR/../cache);
+rank 0 renders the manifest rows missing from it first (core.render.RenderCache.render_manifest), rows that fail
+to render are left out with a "warning" event. Several processes: ``torchrun --nproc_per_node K -m core pretrain
+...``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from core.datasets import ManifestRow, read_manifest
+from core.losses import LossWeights, smile_vlm_loss
+from core.model.checkpoint import (
+    Checkpoint,
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+)
+from core.model.smile_vlm import SmileVLM
+from core.text import CachedTextEncoder, build_text_encoder
+from core.train.augment import AugmentConfig, augment_views
+from core.train.distributed import (
+    DistInfo,
+    any_rank_flags,
+    barrier,
+    broadcast_object,
+    setup_distributed,
+    teardown_distributed,
+)
+from core.train.pretrain_config import CONFIG_NAME, PretrainConfig, config_differences
+from core.train.rng import seed_everything, seeded_generator
+from core.train.run_log import LOG_NAME, RunLog, read_log
+from core.train.supervision import PromptBank, check_prompt_labels
+from core.train.view_data import ViewDataset, collate_views, epoch_batches, steps_per_epoch
+
+LAST_NAME = "last.ckpt"
+TERMS = ("mv_bt", "vl_align", "red_min")
+
+
+class StopEvent(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a pretraining call did.
+
+    status: "done" (all epochs trained) or "stopped" (SIGTERM/SIGINT/stop_event; resumable). epochs_completed and
+    step (optimizer steps since the run began) at the end; checkpoint: the last checkpoint written (or None);
+    losses: means of the loss terms over the last epoch trained in this call ("loss" is the weighted total);
+    samples_per_s: mean training throughput of this call (all ranks); rank: this process's rank (0 alone).
+    """
+
+    run_dir: Path
+    status: str
+    supervision: str
+    epochs_completed: int
+    step: int
+    checkpoint: Path | None
+    losses: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    samples_per_s: float = 0.0
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class PretrainedRun:
+    """A finished (or stopped) run loaded by :func:`load_run`: its config, trained model (eval mode), checkpoint."""
+
+    run_dir: Path
+    config: PretrainConfig
+    model: SmileVLM
+    checkpoint: Checkpoint
+    supervision: str
+    classes: tuple[str, ...]
+    events: tuple[dict, ...]
+
+    @property
+    def epoch(self) -> int:
+        return self.checkpoint.epoch
+
+    @property
+    def step(self) -> int:
+        return self.checkpoint.step
+
+
+class StepForward(nn.Module):
+    """The one forward DDP sees per step: all three view sets through the encoder, then fusion and text."""
+
+    def __init__(self, model: SmileVLM, with_text: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.with_text = with_text
+
+    def forward(
+        self, va: torch.Tensor, vb: torch.Tensor, clean: torch.Tensor, text: torch.Tensor | None
+    ) -> tuple[torch.Tensor, ...]:
+        batch = va.shape[0]
+        if not self.with_text:
+            z = self.model.encode_views(torch.cat([va, vb], dim=0))  # (N, 2B, D)
+            za, zb = z.split(batch, dim=1)
+            return za, zb
+        z = self.model.encode_views(torch.cat([va, vb, clean], dim=0))  # (N, 3B, D)
+        za, zb, z_views = z.split(batch, dim=1)
+        z_fused, _ = self.model.fuse(z_views)
+        return za, zb, z_views, z_fused, self.model.project_text(text)
+
+
+def freeze_unused(forward: StepForward, n_views: int, size: int, text_dim: int, device: torch.device) -> list[str]:
+    """Freeze (requires_grad False) the parameters the step's outputs do not depend on; returns their names.
+
+    Found with one tiny forward/backward in eval mode (BatchNorm running statistics untouched, no RNG drawn).
+    """
+    was_training = forward.training
+    forward.eval()
+    views = torch.zeros(2, n_views, 3, size, size, dtype=torch.uint8, device=device)
+    text = torch.zeros(2, text_dim, device=device) if forward.with_text else None
+    named = [(n, p) for n, p in forward.named_parameters() if p.requires_grad]
+    with torch.enable_grad():
+        outputs = forward(views, views, views, text)
+        total = sum(o.float().sum() for o in outputs)
+        grads = torch.autograd.grad(total, [p for _, p in named], allow_unused=True)
+    forward.train(was_training)
+    frozen = []
+    for (name, p), g in zip(named, grads):
+        if g is None:
+            p.requires_grad_(False)
+            frozen.append(name)
+    return frozen
+
+
+def _autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    if amp == "off":
+        return None
+    if device.type == "cuda":
+        if amp == "fp16" or (amp == "auto" and not torch.cuda.is_bf16_supported()):
+            return torch.float16
+        return torch.bfloat16
+    if amp == "fp16":
+        raise ValueError("amp fp16 needs a CUDA device (use --device cuda, or amp bf16/off on the CPU)")
+    return torch.bfloat16 if amp == "bf16" else None
+
+
+def _render_config(config: PretrainConfig):
+    """The render settings: resources/render.json, then config.render, with model.n_views views of
+    model.image_size pixels. Without explicit yaws, N views spread evenly over the default yaw range."""
+    from core.render import RenderConfig
+
+    base = RenderConfig.default()
+    values = {**base.to_dict(), **config.render, "size": config.model.image_size}
+    n = config.model.n_views
+    if "yaws" not in config.render and len(base.yaws) != n:
+        lo, hi = (min(base.yaws), max(base.yaws)) if len(base.yaws) > 1 else (-30.0, 30.0)
+        values["yaws"] = [0.5 * (lo + hi)] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    render = RenderConfig.from_dict(values, source="render settings")
+    if render.n_views != n:
+        raise ValueError(f"render.yaws gives {render.n_views} views but model.n_views is {n}")
+    return render
+
+
+def _load_prompt_classes(config: PretrainConfig) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """(description of the prompt set, label -> prompts): a shipped set's name, a prompt file, or '' (the default
+    expression set, resources/prompts/expressions.json)."""
+    from core.prompts import DEFAULT_SET, resolve_prompts
+
+    spec = config.prompt_set or DEFAULT_SET
+    prompt_set = resolve_prompts(spec)
+    where = spec if Path(spec).suffix == ".json" else f"{spec!r} (shipped)"
+    return f"{prompt_set.name} from {where}", {str(k): tuple(v) for k, v in prompt_set.classes.items()}
+
+
+class _Interrupted(BaseException):
+    """SIGTERM/SIGINT before the training loop (rendering, setup): the run stops without a checkpoint."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _ignore_sigint(_worker_id: int) -> None:
+    """DataLoader worker init: a terminal Ctrl-C reaches the workers too; only the main process handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _Trainer:
+    def __init__(self, config: PretrainConfig, run_dir: Path, info: DistInfo, device: torch.device, stop_event):
+        self.config = config
+        self.run_dir = run_dir
+        self.info = info
+        self.device = device
+        self.stop_event = stop_event
+        self.signal_received: int | None = None
+        self.training = False
+        self.step = 0
+        self.start_epoch = 0
+        self.log = RunLog(run_dir / LOG_NAME, enabled=False)
+
+    # ---------------------------------------------------------------- setup
+    def _check_run_dir(self, resume: bool) -> Checkpoint | None:
+        last = self.run_dir / LAST_NAME
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise ValueError(f"{self.run_dir}: exists and is not a folder; choose another run folder")
+        if not resume:
+            if last.exists():
+                raise ValueError(
+                    f"{self.run_dir}: already holds a training run ({LAST_NAME}); pass --resume to continue it "
+                    "or choose another run folder"
+                )
+            return None
+        if not last.exists():
+            return None
+        ckpt = load_checkpoint(last)
+        saved = PretrainConfig.from_dict(ckpt.config, source=str(last))
+        diffs = config_differences(saved, self.config)
+        if diffs:
+            raise ValueError(
+                f"{last}: cannot resume with changed settings: {', '.join(diffs)} "
+                "(only epochs, device, num_workers, progress, checkpoint_every, keep_checkpoints, dist_timeout_s "
+                "and the data/cache locations may change)"
+            )
+        return ckpt
+
+    def _read_rows(self) -> list[ManifestRow]:
+        if not self.config.data:
+            raise ValueError("no manifest given: pass --data MANIFEST (or set \"data\" in the --config file)")
+        rows = read_manifest(self.config.data)
+        if not rows:
+            raise ValueError(f"{self.config.data}: the manifest has no rows")
+        return rows
+
+    def _prepare_cache(self, rows: list[ManifestRow]):
+        """Render the rows missing from the cache (rank 0; already cached rows cost a stat each), then agree on
+        the usable rows: returns (cache, indices of the rendered rows, [(path, reason)] of the failed ones)."""
+        from core.render import RenderCache
+
+        cache_dir = Path(self.config.cache) if self.config.cache else self.run_dir.parent / "cache"
+        render_config = _render_config(self.config)
+        outcome: tuple[str | None, list[tuple[str, str]]] = (None, [])
+        if self.info.is_main:
+            try:
+                summary = RenderCache(cache_dir, render_config).render_manifest(rows, progress=self.config.progress)
+                if summary.rendered:
+                    print(f"render cache {cache_dir}: {summary.format()}", flush=True)
+                outcome = (None, [tuple(f) for f in summary.failed])
+            except (ValueError, OSError, RuntimeError) as exc:
+                outcome = (f"{cache_dir}: preparing the render cache failed: {exc}", [])
+        outcome = broadcast_object(outcome, self.info, self.device)  # type: ignore[assignment]
+        error, failed = outcome
+        if error:
+            raise ValueError(error)
+        cache = RenderCache(cache_dir, render_config)
+        bad = {path for path, _ in failed}
+        usable = [i for i, row in enumerate(rows) if str(row.path) not in bad]
+        if not usable:
+            reasons = "; ".join(f"{p}: {r}" for p, r in failed[:3])
+            raise ValueError(f"{self.config.data}: no manifest row could be rendered ({reasons})")
+        return cache, usable, failed
+
+    # ---------------------------------------------------------------- checkpoints
+    def _save(self, epoch: int, batch_in_epoch: int, epoch_file: bool) -> Path | None:
+        if not self.info.is_main:
+            return None
+        extra = {
+            "batch_in_epoch": batch_in_epoch,
+            "supervision": self.config.supervision,
+            "classes": list(self.class_names),
+            "n_samples": len(self.dataset),
+            "world_size": self.info.world_size,
+            "frozen": list(self.frozen),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "data_rng": {
+                "scheme": "per-step generators seeded with blake2b(seed, purpose, rank, step)",
+                "seed": self.config.seed,
+                "next_step": self.step,
+            },
+        }
+        if self.bank is not None:
+            extra["prompt_set"] = self.prompt_source
+        kwargs: dict[str, Any] = dict(
+            model=self.model,
+            model_config=self.config.model,
+            optimizer=self.optimizer,
+            epoch=epoch,
+            step=self.step,
+            rng_state=capture_rng_state(),
+            config=self.config.to_dict(),
+            extra=extra,
+        )
+        last = self.run_dir / LAST_NAME
+        if epoch_file:
+            path = save_checkpoint(self.run_dir / f"epoch_{epoch:03d}.ckpt", **kwargs)
+            tmp = self.run_dir / f".{LAST_NAME}.{os.getpid()}.tmp"
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, last)
+            epochs = sorted(self.run_dir.glob("epoch_*.ckpt"))
+            for old in epochs[: max(0, len(epochs) - self.config.keep_checkpoints)]:
+                old.unlink(missing_ok=True)
+        else:
+            path = save_checkpoint(last, **kwargs)
+        self.log.write("checkpoint", path=str(path), epoch=epoch, step=self.step)
+        return path
+
+    # ---------------------------------------------------------------- signals
+    def _install_signals(self) -> dict:
+        previous: dict = {}
+        if threading.current_thread() is not threading.main_thread():
+            return previous
+
+        def handler(signum, frame):  # noqa: ARG001
+            if self.signal_received is not None and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            self.signal_received = signum
+            if not self.training:  # rendering / setting up: nothing to checkpoint, stop right away
+                raise _Interrupted(signum)
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                previous[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):
+                pass
+        return previous
+
+    def _stop_requested(self) -> bool:
+        return self.signal_received is not None or (self.stop_event is not None and bool(self.stop_event.is_set()))
+
+    # ---------------------------------------------------------------- run
+    def run(self, resume: bool) -> RunSummary:
+        previous = self._install_signals()
+        try:
+            return self._run_checked(resume)
+        except _Interrupted:
+            return self._summary("stopped", self.start_epoch, {}, time.time(), 0, 0.0)
+        finally:
+            for sig, old in previous.items():
+                try:
+                    signal.signal(sig, old)
+                except (ValueError, OSError):
+                    pass
+
+    def _run_checked(self, resume: bool) -> RunSummary:
+        cfg = self.config
+        t_start = time.time()
+        ckpt = self._check_run_dir(resume)
+        rows = self._read_rows()
+        self.bank: PromptBank | None = None
+        self.prompt_source = ""
+        if cfg.prompts == "metadata":
+            self.prompt_source, classes = _load_prompt_classes(cfg)
+            check_prompt_labels(rows, classes, self.prompt_source, cfg.data)
+            present = {row.label for row in rows}
+            self.class_names = tuple(name for name in classes if name in present)
+        else:
+            classes = {}
+            self.class_names = tuple(sorted({row.label for row in rows}))
+        if ckpt is not None and list(ckpt.extra.get("classes", [])) != list(self.class_names):
+            raise ValueError(
+                f"{ckpt.path}: the run was trained on classes {ckpt.extra.get('classes')}, "
+                f"but {cfg.data} now has {list(self.class_names)}"
+            )
+
+        if self.info.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            cfg.save(self.run_dir / CONFIG_NAME)
+            log_path = self.run_dir / LOG_NAME
+            if ckpt is None and log_path.exists():
+                log_path.unlink()
+        self.log = RunLog(self.run_dir / LOG_NAME, enabled=self.info.is_main)
+        try:
+            return self._run(ckpt, rows, classes, t_start)
+        except _Interrupted as exc:
+            why = signal.Signals(exc.signum).name
+            self.log.write("stopped", message=f"stopped by {why} before training started; no checkpoint written")
+            raise
+        except BaseException as exc:
+            message = str(exc) or type(exc).__name__
+            if isinstance(exc, KeyboardInterrupt):
+                message = "interrupted"
+            self.log.write("error", message=message)
+            raise
+        finally:
+            self.log.close()
+
+    def _run(self, ckpt: Checkpoint | None, rows: list[ManifestRow], classes: dict, t_start: float) -> RunSummary:
+        cfg, info, device = self.config, self.info, self.device
+        cache, usable, failed = self._prepare_cache(rows)
+        if failed:
+            self.log.write(
+                "warning",
+                message=f"{len(failed)} manifest rows could not be rendered and are left out, e.g. "
+                f"{failed[0][0]}: {failed[0][1]}",
+            )
+        rows = [rows[i] for i in usable]
+        label_index = {name: i for i, name in enumerate(self.class_names)}
+        rows = [row for row in rows if row.label in label_index]
+        self.dataset = ViewDataset(rows, cache.get, label_index, cfg.model.n_views, cfg.model.image_size)
+        n_steps = steps_per_epoch(len(self.dataset), cfg.batch_size, info.world_size)
+        if n_steps < 1:
+            raise ValueError(
+                f"{cfg.data}: {len(self.dataset)} usable samples are fewer than one batch of {cfg.batch_size} "
+                f"per process on {info.world_size} process(es); lower --batch"
+            )
+        if ckpt is not None and int(ckpt.extra.get("n_samples", -1)) != len(self.dataset):
+            raise ValueError(
+                f"{ckpt.path}: the run was trained on {ckpt.extra.get('n_samples')} samples, "
+                f"but {cfg.data} now gives {len(self.dataset)}"
+            )
+
+        encoder = CachedTextEncoder(build_text_encoder(cfg.model.text_encoder, device=device))
+        text_dim = int(encoder.dim)
+        if cfg.prompts == "metadata":
+            self.bank = PromptBank(classes, self.class_names, encoder.encode, device=device)
+
+        seed_everything(cfg.seed)
+        model = SmileVLM(cfg.model, text_dim, load_weights=ckpt is None).to(device)
+        if ckpt is not None:
+            try:
+                model.load_state_dict(ckpt.model_state, strict=True)
+            except RuntimeError as exc:
+                raise ValueError(f"{ckpt.path}: weights do not fit the model ({exc})") from None
+        self.model = model
+        forward = StepForward(model, with_text=self.bank is not None).to(device)
+        self.frozen = freeze_unused(forward, cfg.model.n_views, cfg.model.image_size, text_dim, device)
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        amp_dtype = _autocast_dtype(cfg.amp, device)
+        self.scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
+
+        epoch, batch_in_epoch, self.step = 0, 0, 0
+        if ckpt is not None:
+            if ckpt.optimizer_state is not None:
+                self.optimizer.load_state_dict(ckpt.optimizer_state)
+            if self.scaler is not None and ckpt.extra.get("scaler"):
+                self.scaler.load_state_dict(ckpt.extra["scaler"])
+            epoch, self.step = ckpt.epoch, ckpt.step
+            self.start_epoch = epoch
+            batch_in_epoch = int(ckpt.extra.get("batch_in_epoch", 0))
+            if ckpt.rng_state is not None:
+                restore_rng_state(ckpt.rng_state)
+            if int(ckpt.extra.get("world_size", info.world_size)) != info.world_size:
+                self.log.write(
+                    "warning",
+                    message=f"resumed on {info.world_size} process(es), trained on {ckpt.extra.get('world_size')}: "
+                    "the batch order differs from an uninterrupted run",
+                )
+        if batch_in_epoch >= n_steps:
+            epoch, batch_in_epoch = epoch + 1, 0
+
+        step_module: nn.Module = forward
+        if info.distributed:
+            step_module = DistributedDataParallel(forward, device_ids=[device.index] if device.type == "cuda" else None)
+
+        amp_name = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[amp_dtype]
+        self.log.write(
+            "start",
+            config=cfg.to_dict(),
+            supervision=cfg.supervision,
+            world_size=info.world_size,
+            device=str(device),
+            amp=amp_name,
+            n_samples=len(self.dataset),
+            classes=list(self.class_names),
+            steps_per_epoch=n_steps,
+            frozen=list(self.frozen),
+            resumed_from=None if ckpt is None else {"path": ckpt.path, "epoch": epoch, "step": self.step},
+        )
+        if ckpt is not None and epoch >= cfg.epochs:
+            self.log.write("done", message=f"nothing to do: {epoch} of {cfg.epochs} epochs already trained")
+            return self._summary("done", epoch, {}, t_start, 0, 0.0)
+
+        self.training = True
+        if self.signal_received is not None:  # a signal was pending when training began
+            raise _Interrupted(self.signal_received)
+        return self._loop(step_module, epoch, batch_in_epoch, n_steps, amp_dtype, t_start)
+
+    def _loop(self, step_module, epoch, batch_in_epoch, n_steps, amp_dtype, t_start) -> RunSummary:
+        from tqdm import tqdm
+
+        cfg, info, device = self.config, self.info, self.device
+        global_batch = cfg.batch_size * info.world_size
+        lr = self.optimizer.param_groups[0]["lr"]
+        epoch_means: dict[str, float] = {}
+        trained_samples, train_seconds = 0, 0.0
+        keys = ("loss",) + (TERMS if self.bank is not None else TERMS[:1])
+        self.model.train()
+        while epoch < cfg.epochs:
+            batches = epoch_batches(len(self.dataset), cfg.batch_size, cfg.seed, epoch, info.rank, info.world_size)
+            batches = batches[batch_in_epoch:]
+            loader = DataLoader(
+                self.dataset,
+                batch_sampler=batches,
+                num_workers=cfg.num_workers,
+                collate_fn=collate_views,
+                pin_memory=device.type == "cuda",
+                generator=torch.Generator(),
+                worker_init_fn=_ignore_sigint if cfg.num_workers else None,
+            )
+            sums = dict.fromkeys(keys, 0.0)
+            counted = 0
+            t_epoch = time.time()
+            bar = tqdm(
+                total=n_steps,
+                initial=batch_in_epoch,
+                desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                unit="step",
+                disable=not (info.is_main and cfg.progress),
+                dynamic_ncols=True,
+            )
+            t_last = time.perf_counter()
+            stopped = False
+            try:
+                for views, labels, _subjects in loader:
+                    values = self._train_step(step_module, views, labels, amp_dtype)
+                    t_now = time.perf_counter()
+                    dt, t_last = t_now - t_last, t_now
+                    self.step += 1
+                    batch_in_epoch += 1
+                    trained_samples += global_batch
+                    train_seconds += dt
+                    record = dict(zip(keys, values))
+                    finite = all(map(math.isfinite, values))
+                    stop, bad = any_rank_flags([self._stop_requested(), not finite], info, device)
+                    if bad:
+                        raise ValueError(
+                            f"the loss is not finite at epoch {epoch} step {self.step} ({record}); "
+                            "lower --lr or turn mixed precision off"
+                        )
+                    for k in keys:
+                        sums[k] += record[k]
+                    counted += 1
+                    self.log.write(
+                        "step",
+                        epoch=epoch,
+                        step=self.step,
+                        **record,
+                        lr=lr,
+                        samples_per_s=global_batch / dt if dt > 0 else None,
+                    )
+                    bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
+                    bar.update(1)
+                    if stop:
+                        stopped = True
+                        break
+                    if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and batch_in_epoch < n_steps:
+                        self._save(epoch, batch_in_epoch, epoch_file=False)
+            finally:
+                bar.close()
+                del loader
+            if counted:
+                epoch_means = {k: sums[k] / counted for k in keys}
+            self._sync_buffers()
+            if stopped and batch_in_epoch < n_steps:
+                self._save(epoch, batch_in_epoch, epoch_file=False)
+                barrier(info, device)
+                return self._stopped(epoch, epoch_means, t_start, trained_samples, train_seconds)
+            self.log.write(
+                "epoch_end", epoch=epoch, step=self.step, seconds=time.time() - t_epoch, steps=counted, **epoch_means
+            )
+            epoch, batch_in_epoch = epoch + 1, 0
+            self._save(epoch, 0, epoch_file=True)
+            barrier(info, device)
+            if stopped and epoch < cfg.epochs:
+                return self._stopped(epoch, epoch_means, t_start, trained_samples, train_seconds)
+        self.log.write("done", message=f"trained {epoch} epochs ({self.step} steps)")
+        sps = trained_samples / train_seconds if train_seconds > 0 else 0.0
+        return self._summary("done", epoch, epoch_means, t_start, trained_samples, sps)
+
+    def _sync_buffers(self) -> None:
+        """Copy rank 0's buffers (BatchNorm running statistics) to every rank.
+
+        DDP broadcasts them at the start of each forward, but the last forward of a run updates each rank's copy
+        from its own batch; after this the whole state_dict is identical on all ranks.
+        """
+        if self.info.distributed:
+            for buf in self.model.buffers():
+                torch.distributed.broadcast(buf, src=0)
+
+    def _stopped(self, epoch, means, t_start, samples, seconds) -> RunSummary:
+        why = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}.get(self.signal_received, "a stop request")
+        message = f"stopped by {why} at epoch {epoch}, step {self.step}; checkpoint saved, resume with --resume"
+        self.log.write("stopped", message=message, epoch=epoch, step=self.step)
+        return self._summary("stopped", epoch, means, t_start, samples, samples / seconds if seconds > 0 else 0.0)
+
+    def _summary(self, status, epochs, means, t_start, samples, sps) -> RunSummary:
+        return RunSummary(
+            run_dir=self.run_dir,
+            status=status,
+            supervision=self.config.supervision,
+            epochs_completed=epochs,
+            step=self.step,
+            checkpoint=self.run_dir / LAST_NAME if (self.run_dir / LAST_NAME).exists() else None,
+            losses=dict(means),
+            seconds=time.time() - t_start,
+            samples_per_s=sps,
+            rank=self.info.rank,
+        )
+
+    def _train_step(self, step_module, views, labels, amp_dtype) -> list[float]:
+        cfg, device, rank = self.config, self.device, self.info.rank
+        views = views.to(device, non_blocking=True)
+        text = None
+        if self.bank is not None:
+            _, text = self.bank.draw(labels, seeded_generator("cpu", cfg.seed, "prompt", rank, self.step))
+        loss, terms = train_step(
+            step_module,
+            views,
+            text,
+            self.optimizer,
+            cfg.loss,
+            cfg.augment,
+            seeded_generator(device, cfg.seed, "augment", rank, self.step),
+            amp_dtype,
+            self.scaler,
+        )
+        return torch.stack([loss] + [terms[k] for k in TERMS if k in terms]).tolist()
+
+
+def train_step(
+    step_module: nn.Module,
+    views: torch.Tensor,
+    text_features: torch.Tensor | None,
+    optimizer: torch.optim.Optimizer,
+    weights: LossWeights,
+    augment: AugmentConfig,
+    generator: torch.Generator,
+    amp_dtype: torch.dtype | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One SMILE-VLM optimisation step; returns the detached total loss and terms (no host sync).
+
+    views: uint8 (B, N, 3, S, S) on the training device; text_features: (B, text_dim) frozen features of the drawn
+    prompts, or None for the language-free setting; step_module: a :class:`StepForward` (or its DDP wrapper);
+    generator: on the views' device, draws both augmentations. amp_dtype enables torch.autocast; scaler scales
+    fp16 gradients.
+    """
+    va = augment_views(views, generator, augment)
+    vb = augment_views(views, generator, augment)
+    with torch.autocast(views.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+        outputs = step_module(va, vb, views, text_features)
+    outputs = [o.float() for o in outputs]
+    if text_features is None:
+        loss, terms = smile_vlm_loss(outputs[0], outputs[1], None, None, None, weights)  # type: ignore[arg-type]
+    else:
+        loss, terms = smile_vlm_loss(*outputs, weights)
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss.detach(), {k: v.detach() for k, v in terms.items()}
+
+
+def _preload_torch_dynamo() -> None:
+    """Import torch._dynamo (and with it triton's bundled LLVM) before any offscreen render.
+
+    torch.optim imports torch._dynamo lazily when the first optimizer is built. If VTK has already created a
+    Mesa (llvmpipe) EGL context in this process by then, importing triton's LLVM segfaults (seen with torch 2.14
+    / triton 3.8 and Mesa's libLLVM); in the other order both work. Rendering missing views happens before the
+    optimizer is built, hence this import first.
+    """
+    import torch._dynamo  # noqa: F401
+
+
+def pretrain(
+    config: PretrainConfig, run_dir: str | os.PathLike[str], resume: bool = False, stop_event: StopEvent | None = None
+) -> RunSummary:
+    """Pretrain SMILE-VLM into ``run_dir`` (see the module docstring); resumable, stoppable, torchrun-aware.
+
+    ``resume``: continue from RUN_DIR/last.ckpt (a fresh start when there is none); without it an existing
+    checkpoint in ``run_dir`` is an error. ``stop_event``: anything with ``is_set()``; when it returns True the
+    run stops after the current step, saves a checkpoint and returns status "stopped" (as on SIGTERM/SIGINT).
+    """
+    if not isinstance(config, PretrainConfig):
+        raise ValueError(f"pretrain needs a PretrainConfig, got {type(config).__name__}")
+    run_dir = Path(os.path.abspath(os.path.expanduser(os.fspath(run_dir))))
+    _preload_torch_dynamo()
+    info, device = setup_distributed(config.device, config.dist_timeout_s)
+    try:
+        return _Trainer(config, run_dir, info, device, stop_event).run(resume)
+    finally:
+        teardown_distributed(info)
+
+
+def load_run(
+    run_dir: str | os.PathLike[str], checkpoint: str = LAST_NAME, device: str | torch.device = "cpu"
+) -> PretrainedRun:
+    """The trained model (eval mode on ``device``), config and log of a pretraining run folder.
+
+    ``checkpoint``: a file name inside ``run_dir`` (default last.ckpt, e.g. "epoch_003.ckpt") or a path.
+    """
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: run folder does not exist")
+    path = Path(checkpoint)
+    if not path.is_absolute():
+        path = folder / path
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no checkpoint in the run folder (has the run saved one yet?)")
+    ckpt = load_checkpoint(path)
+    config = PretrainConfig.from_dict(ckpt.config, source=str(path))
+    model = ckpt.build_model(device)
+    log_path = folder / LOG_NAME
+    events = tuple(read_log(log_path)) if log_path.exists() else ()
+    return PretrainedRun(
+        run_dir=folder,
+        config=config,
+        model=model,
+        checkpoint=ckpt,
+        supervision=str(ckpt.extra.get("supervision", config.supervision)),
+        classes=tuple(ckpt.extra.get("classes", ())),
+        events=events,
+    )
