@@ -105,7 +105,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace) -> int:
     from core.train.pretraining import pretrain
-    from core.train.pretrain_config import CONFIG_NAME, load_pretrain_config, read_json_object
+    from core.config_io import read_json_object
+    from core.train.pretrain_config import CONFIG_NAME, load_pretrain_config
 
     run_dir = Path(args.out)
     base = None

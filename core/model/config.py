@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from core.config_io import dataclass_from_dict, read_json_object
 from core.model.specs import parse_backbone_spec, parse_text_spec
 
 DEFAULT_MODEL_JSON = "model.json"
@@ -50,28 +51,12 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "model config") -> ModelConfig:
         """Build from a dict; missing keys take the dataclass defaults, unknown keys are a ValueError."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{source}: unknown model config key(s) {unknown} (known: {sorted(known)})")
-        try:
-            return cls(**data)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: {exc}") from None
+        return dataclass_from_dict(cls, data, source, "model config")
 
     @classmethod
     def load(cls, path: str | Path) -> ModelConfig:
         """Read a model config JSON file; ValueError naming the file when it is not valid."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: model config file not found") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: not a readable JSON model config ({exc})") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json_object(path, "model config"), source=str(path))
 
     @classmethod
     def default(cls) -> ModelConfig:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.config_io import dataclass_from_dict, read_json_object
 from core.render.views import check_views
 
 #: Version of the image design (channels, camera, splats). Part of every cache key, so changing how
@@ -55,31 +56,14 @@ class RenderConfig:
     @classmethod
     def from_dict(cls, data: Any, source: str = "render config") -> RenderConfig:
         """Build from a dict; missing keys take the dataclass defaults, unknown keys are a ValueError."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{source}: unknown render config key(s) {unknown} (known: {sorted(known)})")
-        values = dict(data)
-        if "yaws" in values and isinstance(values["yaws"], list):
-            values["yaws"] = tuple(values["yaws"])
-        try:
-            return cls(**values)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: {exc}") from None
+        if isinstance(data, dict) and isinstance(data.get("yaws"), list):
+            data = {**data, "yaws": tuple(data["yaws"])}
+        return dataclass_from_dict(cls, data, source, "render config")
 
     @classmethod
     def from_json(cls, path: str | Path) -> RenderConfig:
         """Read a render config JSON file (an object with any of yaws, size, pitch, n_frames)."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{path}: render config file not found") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: not a readable JSON render config ({exc})") from None
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_json_object(path, "render config"), source=str(path))
 
     @classmethod
     def default(cls) -> RenderConfig:

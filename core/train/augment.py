@@ -22,10 +22,12 @@ No horizontal flip: the views are ordered by yaw and a mirrored view would no lo
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
+
+from core.config_io import dataclass_from_dict
 
 
 def _pair(value: object, name: str) -> tuple[float, float]:
@@ -94,13 +96,7 @@ class AugmentConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "AugmentConfig":
-        if not isinstance(data, dict):
-            raise ValueError(f"augment must be a JSON object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown augment setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
+        return dataclass_from_dict(cls, data, "augment", "augment setting")
 
 
 def _uniform(n: int, lo: float, hi: float, gen: torch.Generator, device: torch.device) -> torch.Tensor:

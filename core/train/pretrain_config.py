@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from core.config_io import dataclass_from_dict, read_json_object
 from core.losses import LossWeights
 from core.model.config import ModelConfig
 from core.train.augment import AugmentConfig
@@ -62,13 +63,7 @@ def _loss_to_dict(w: LossWeights) -> dict[str, Any]:
 
 
 def _loss_from_dict(data: Any) -> LossWeights:
-    if not isinstance(data, dict):
-        raise ValueError(f"loss must be a JSON object, got {type(data).__name__}")
-    known = {f.name for f in fields(LossWeights)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown loss setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return LossWeights(**data)
+    return dataclass_from_dict(LossWeights, data, "loss", "loss setting")
 
 
 def _check_int(name: str, value: Any, low: int) -> None:
@@ -218,26 +213,6 @@ class PretrainConfig:
         tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, out)
         return out
-
-
-def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict[str, Any]:
-    """The JSON object in ``path``; FileNotFoundError / ValueError naming the file and the reason."""
-    src = Path(path)
-    try:
-        text = src.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{src}: {what} file not found") from None
-    except IsADirectoryError:
-        raise ValueError(f"{src}: is a folder, expected a JSON {what} file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{src}: cannot read the {what} file ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{src}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{src}: expected a JSON object at the top level, got {type(data).__name__}")
-    return data
 
 
 def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

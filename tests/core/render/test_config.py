@@ -29,7 +29,7 @@ def test_from_json_and_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "text, match",
     [
-        ("{", "not a readable JSON"),
+        ("{", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
         ('{"yaw": [0]}', "unknown render config key"),
         ('{"size": 3}', "size"),

@@ -1,0 +1,51 @@
+"""Reading config data: JSON files into plain objects, plain objects into frozen dataclasses.
+
+Every config class (ModelConfig, RenderConfig, AugmentConfig, LossWeights, PretrainConfig, ...) goes through these two
+functions, so they all refuse bad input the same way: a ValueError (FileNotFoundError for a missing file) whose
+message names the file or section and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict[str, Any]:
+    """The JSON object in ``path``; FileNotFoundError / ValueError naming the file and the reason."""
+    src = Path(path)
+    try:
+        text = src.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{src}: {what} file not found") from None
+    except IsADirectoryError:
+        raise ValueError(f"{src}: is a folder, expected a JSON {what} file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{src}: cannot read the {what} file ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{src}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{src}: expected a JSON object at the top level, got {type(data).__name__}")
+    return data
+
+
+def dataclass_from_dict(cls: type[T], data: Any, source: str, what: str) -> T:
+    """``cls(**data)``; missing keys take the defaults, unknown keys and invalid values are a ValueError
+    starting with ``source`` (a file name or a section such as "loss")."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{source}: unknown {what} key(s) {unknown} (known: {sorted(known)})")
+    try:
+        return cls(**data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: {exc}") from None
