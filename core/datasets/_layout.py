@@ -21,9 +21,13 @@ def require_folder(root: str | os.PathLike[str], what: str) -> Path:
     return path
 
 
+#: Files this product writes beside a dataset (the synthetic generator's settings record) and desktop clutter.
+NOT_SCANS = frozenset({"synth.json", "thumbs.db", "desktop.ini"})
+
+
 def is_hidden(name: str) -> bool:
-    """Dot files and the desktop clutter operating systems leave in folders."""
-    return name.startswith(".") or name.lower() in {"thumbs.db", "desktop.ini"}
+    """Dot files, desktop clutter and this product's own sidecar files: never scans, never reported."""
+    return name.startswith(".") or name.lower() in NOT_SCANS
 
 
 def walk(root: Path, skipped: list[tuple[Path, str]]) -> Iterator[tuple[Path, list[str], list[str]]]:

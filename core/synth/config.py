@@ -1,0 +1,598 @@
+"""Generator settings: frozen dataclasses filled from ``resources/synth.json``.
+
+The JSON file has a ``common`` section (identity, style, artefacts, motion) that every dataset section
+(``bu3dfe``, ``bu4dfe``, ``bp4d``, ``4dme``, ``bosphorus``) inherits and may override key by key, plus a
+``demo`` section. Units: millimetres, degrees; intensities are blendshape weights (1.0 = the full SFM
+blendshape); ranges are ``[low, high]`` and sampled uniformly; fractions are of the sequence length.
+Every value is validated when the dataclass is built: a bad value raises ValueError naming the field
+(and, when loading JSON, the file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.synth.model import EXPRESSIONS
+
+Range = tuple[float, float]
+IntRange = tuple[int, int]
+Weights = tuple[tuple[str, float], ...]
+
+#: Generator names, in CLI order.
+GENERATORS: tuple[str, ...] = ("bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus")
+FRAME_FORMATS: tuple[str, ...] = ("obj", "wrl")
+#: BU-3DFE race codes (White, Black, East-Asian, Middle-East Asian, Indian, Hispanic Latino).
+RACE_CODES: tuple[str, ...] = ("WH", "BL", "AE", "AM", "IN", "LA")
+MICRO_CLASSES: tuple[str, ...] = ("positive", "negative", "surprise", "repression", "others")
+
+
+def _check(cond: bool, name: str, message: str) -> None:
+    if not cond:
+        raise ValueError(f"{name}: {message}")
+
+
+def _finite(value: float, name: str) -> None:
+    _check(isinstance(value, (int, float)) and math.isfinite(value), name, f"must be a finite number, got {value!r}")
+
+
+def _nonneg(value: float, name: str) -> None:
+    _finite(value, name)
+    _check(value >= 0, name, f"must be >= 0, got {value!r}")
+
+
+def _fraction(value: float, name: str) -> None:
+    _finite(value, name)
+    _check(0 <= value <= 1, name, f"must be in [0, 1], got {value!r}")
+
+
+def _range(value: tuple, name: str, *, low: float = 0.0, high: float = math.inf) -> None:
+    _check(len(value) == 2, name, f"must be a [low, high] pair, got {list(value)!r}")
+    for v in value:
+        _finite(v, name)
+    _check(value[0] <= value[1], name, f"low must not exceed high, got {list(value)!r}")
+    _check(value[0] >= low and value[1] <= high, name, f"must lie in [{low}, {high}], got {list(value)!r}")
+
+
+def _weights(value: Weights, name: str, allowed: tuple[str, ...]) -> None:
+    _check(len(value) > 0, name, "must not be empty")
+    for key, w in value:
+        _check(key in allowed, name, f"unknown name {key!r} (expected one of {', '.join(allowed)})")
+        _nonneg(w, f"{name}.{key}")
+    _check(sum(w for _, w in value) > 0, name, "weights must not all be zero")
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """Identity distribution. PCA coefficients ~ N(mean, sigma) in units of sqrt(eigenvalue).
+
+    sigma: spread of the coefficients. n_components: how many of the 63 components vary.
+    shift: population mean offset along a direction drawn from population_seed (in sigma units per
+    component of the first 10). sex_offset / group_offset: per-sex (+/-) and per-group offsets along
+    further seeded directions. scale_sigma: relative head-size spread; sex_scale: +/- relative size for
+    M/F. female_fraction: share of F subjects. groups: group code -> share (race codes of BU-3DFE).
+    """
+
+    sigma: float = 1.0
+    n_components: int = 63
+    shift: float = 0.0
+    population_seed: int = 1
+    sex_offset: float = 0.6
+    group_offset: float = 0.5
+    scale_sigma: float = 0.03
+    sex_scale: float = 0.03
+    female_fraction: float = 0.56
+    groups: Weights = (("WH", 0.5), ("BL", 0.1), ("AE", 0.2), ("AM", 0.05), ("IN", 0.07), ("LA", 0.08))
+
+    def __post_init__(self) -> None:
+        _nonneg(self.sigma, "identity.sigma")
+        _check(isinstance(self.n_components, int) and 1 <= self.n_components <= 63,
+               "identity.n_components", f"must be an integer in 1..63, got {self.n_components!r}")
+        for name in ("shift", "sex_offset", "group_offset", "sex_scale"):
+            _finite(getattr(self, name), f"identity.{name}")
+        _check(isinstance(self.population_seed, int) and self.population_seed >= 0,
+               "identity.population_seed", f"must be an integer >= 0, got {self.population_seed!r}")
+        _check(0 <= self.scale_sigma < 0.5, "identity.scale_sigma", f"must be in [0, 0.5), got {self.scale_sigma!r}")
+        _check(abs(self.sex_scale) < 0.5, "identity.sex_scale", f"must be in (-0.5, 0.5), got {self.sex_scale!r}")
+        _fraction(self.female_fraction, "identity.female_fraction")
+        _weights(self.groups, "identity.groups", RACE_CODES)
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """How each subject performs the expressions (applied to every SFM blendshape per subject).
+
+    gain_sigma: log-normal spread of a subject's overall expressiveness; expression_gain_sigma: of each
+    expression's gain. field_sigma / field_width_mm / field_centres: a smooth random per-vertex scaling
+    (sum of Gaussian bumps of that width) of the blendshape. mix_sigma: leakage weights |N(0, mix_sigma)|
+    of the other five blendshapes. asymmetry_sigma: left/right gain difference (1 + a tanh(x / 20 mm)).
+    idiosyncrasy: a subject-specific extra displacement in the expression's region, as a fraction of the
+    blendshape's RMS.
+    """
+
+    gain_sigma: float = 0.2
+    expression_gain_sigma: float = 0.15
+    field_sigma: float = 0.3
+    field_width_mm: float = 30.0
+    field_centres: int = 8
+    mix_sigma: float = 0.1
+    asymmetry_sigma: float = 0.1
+    idiosyncrasy: float = 0.3
+
+    def __post_init__(self) -> None:
+        for name in ("gain_sigma", "expression_gain_sigma", "field_sigma", "mix_sigma", "asymmetry_sigma",
+                     "idiosyncrasy"):
+            _nonneg(getattr(self, name), f"style.{name}")
+        _finite(self.field_width_mm, "style.field_width_mm")
+        _check(self.field_width_mm > 0, "style.field_width_mm", f"must be > 0, got {self.field_width_mm!r}")
+        _check(isinstance(self.field_centres, int) and 1 <= self.field_centres <= 64,
+               "style.field_centres", f"must be an integer in 1..64, got {self.field_centres!r}")
+
+
+@dataclass(frozen=True)
+class ArtefactConfig:
+    """Scanner and capture artefacts applied to every scan / frame.
+
+    rotation_deg / translation_mm: s.d. of the rigid head-pose jitter per scan (per sequence for 4D).
+    noise_mm: s.d. of isotropic Gaussian vertex noise. holes_mean: Poisson mean of missing patches per
+    scan, each a ball of radius hole_radius_mm around a random vertex (vertices and faces removed, at
+    most max_removed_fraction of the vertices). occlusion_probability: chance of a hand (lower face) or
+    hair (forehead) occluder per scan / sequence, a patch of radius occlusion_radius_mm pushed
+    occlusion_offset_mm in front of the face. spurious_mean: Poisson mean of spurious specks (tiny
+    triangles floating spurious_distance_mm in front of the surface).
+    """
+
+    rotation_deg: float = 3.0
+    translation_mm: float = 2.0
+    noise_mm: float = 0.2
+    holes_mean: float = 1.0
+    hole_radius_mm: Range = (3.0, 10.0)
+    max_removed_fraction: float = 0.25
+    occlusion_probability: float = 0.1
+    occlusion_radius_mm: Range = (15.0, 30.0)
+    occlusion_offset_mm: Range = (4.0, 20.0)
+    spurious_mean: float = 2.0
+    spurious_distance_mm: Range = (2.0, 30.0)
+
+    def __post_init__(self) -> None:
+        for name in ("rotation_deg", "translation_mm", "noise_mm", "holes_mean", "spurious_mean"):
+            _nonneg(getattr(self, name), f"artefacts.{name}")
+        _check(self.rotation_deg <= 45, "artefacts.rotation_deg", f"must be <= 45, got {self.rotation_deg!r}")
+        _check(self.holes_mean <= 50, "artefacts.holes_mean", f"must be <= 50, got {self.holes_mean!r}")
+        _check(self.spurious_mean <= 1000, "artefacts.spurious_mean", f"must be <= 1000, got {self.spurious_mean!r}")
+        _range(self.hole_radius_mm, "artefacts.hole_radius_mm", high=100.0)
+        _check(0 <= self.max_removed_fraction <= 0.9, "artefacts.max_removed_fraction",
+               f"must be in [0, 0.9], got {self.max_removed_fraction!r}")
+        _fraction(self.occlusion_probability, "artefacts.occlusion_probability")
+        _range(self.occlusion_radius_mm, "artefacts.occlusion_radius_mm", high=150.0)
+        _range(self.occlusion_offset_mm, "artefacts.occlusion_offset_mm", high=200.0)
+        _range(self.spurious_distance_mm, "artefacts.spurious_distance_mm", high=500.0)
+
+
+@dataclass(frozen=True)
+class MotionConfig:
+    """Smooth head motion within a 4D sequence: amplitude of slow rotation (deg) and translation (mm)."""
+
+    drift_deg: float = 1.0
+    drift_mm: float = 1.0
+
+    def __post_init__(self) -> None:
+        _nonneg(self.drift_deg, "motion.drift_deg")
+        _check(self.drift_deg <= 45, "motion.drift_deg", f"must be <= 45, got {self.drift_deg!r}")
+        _nonneg(self.drift_mm, "motion.drift_mm")
+
+
+def _check_frames(frames: int, name: str, minimum: int = 3) -> None:
+    _check(isinstance(frames, int) and not isinstance(frames, bool) and minimum <= frames <= 10000, name,
+           f"must be an integer in {minimum}..10000, got {frames!r}")
+
+
+def _check_format(fmt: str, name: str) -> None:
+    _check(fmt in FRAME_FORMATS, name, f"must be one of {', '.join(FRAME_FORMATS)}, got {fmt!r}")
+
+
+def _check_expressions(values: tuple[str, ...], name: str) -> None:
+    _check(len(values) > 0, name, "must not be empty")
+    for v in values:
+        _check(v in EXPRESSIONS, name, f"unknown expression {v!r} (expected one of {', '.join(EXPRESSIONS)})")
+    _check(len(set(values)) == len(values), name, "expressions must not repeat")
+
+
+def _check_phases(cfg: Any, prefix: str) -> None:
+    for name in ("lead_in", "onset", "apex", "offset"):
+        _range(getattr(cfg, name), f"{prefix}.{name}", high=1.0)
+    _check(cfg.onset[0] > 0 and cfg.offset[0] > 0, prefix, "onset and offset must be > 0")
+    total = cfg.lead_in[0] + cfg.onset[0] + cfg.apex[0] + cfg.offset[0]
+    _check(total <= 1.0, prefix, f"the shortest lead-in + onset + apex + offset exceed the sequence ({total:.2f} > 1)")
+
+
+@dataclass(frozen=True)
+class Bu3dfeConfig:
+    """BU-3DFE-like static scans: neutral + six expressions x four intensity levels per subject.
+
+    intensity_levels: blendshape weight range of levels 1-4. neutral_residual: s.d. of the small
+    expression residue of neutral scans.
+    """
+
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    style: StyleConfig = field(default_factory=StyleConfig)
+    artefacts: ArtefactConfig = field(default_factory=ArtefactConfig)
+    intensity_levels: tuple[Range, ...] = ((0.15, 0.35), (0.35, 0.6), (0.6, 0.85), (0.85, 1.1))
+    neutral_residual: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check(len(self.intensity_levels) == 4, "bu3dfe.intensity_levels", "must hold four [low, high] ranges")
+        for i, r in enumerate(self.intensity_levels):
+            _range(r, f"bu3dfe.intensity_levels[{i}]", high=3.0)
+        _nonneg(self.neutral_residual, "bu3dfe.neutral_residual")
+
+
+@dataclass(frozen=True)
+class Bu4dfeConfig:
+    """BU-4DFE-like posed sequences neutral -> apex -> neutral, one per expression.
+
+    frames: frames per sequence. lead_in / onset / apex / offset: phase lengths as fractions of the
+    sequence (the remainder is neutral lead-out); ramps are raised-cosine. apex_intensity: weight at the
+    apex; apex_tremor: relative s.d. of slow fluctuation of the weight. neutral_residual: s.d. of a
+    constant small residue of the other expressions.
+    """
+
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    style: StyleConfig = field(default_factory=StyleConfig)
+    artefacts: ArtefactConfig = field(default_factory=ArtefactConfig)
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    frames: int = 60
+    frame_format: str = "obj"
+    expressions: tuple[str, ...] = EXPRESSIONS
+    apex_intensity: Range = (0.6, 1.05)
+    lead_in: Range = (0.05, 0.15)
+    onset: Range = (0.15, 0.3)
+    apex: Range = (0.15, 0.3)
+    offset: Range = (0.15, 0.3)
+    apex_tremor: float = 0.03
+    neutral_residual: float = 0.03
+
+    def __post_init__(self) -> None:
+        _nonneg(self.neutral_residual, "bu4dfe.neutral_residual")
+        _check_frames(self.frames, "bu4dfe.frames")
+        _check_format(self.frame_format, "bu4dfe.frame_format")
+        _check_expressions(self.expressions, "bu4dfe.expressions")
+        _range(self.apex_intensity, "bu4dfe.apex_intensity", high=3.0)
+        _check_phases(self, "bu4dfe")
+        _nonneg(self.apex_tremor, "bu4dfe.apex_tremor")
+
+
+@dataclass(frozen=True)
+class Bp4dConfig:
+    """BP4D-Spontaneous-like task sequences: several blended, asymmetric, overlapping, weaker events.
+
+    blends: emotion -> blendshape weights (the task's emotion comes from core.datasets.BP4D_TASK_EMOTION).
+    events: [min, max] events per sequence; each picks a blendshape of the task's blend (probability
+    proportional to its weight) with amplitude event_amplitude x weight, lasting event_duration (fraction
+    of the sequence) with onset/offset ramps, and its own left/right asymmetry (s.d. asymmetry_sigma).
+    background_amplitude: s.d. of slow, task-unrelated activity of every blendshape.
+    """
+
+    identity: IdentityConfig = field(
+        default_factory=lambda: IdentityConfig(sigma=1.2, shift=0.8, population_seed=7, female_fraction=0.56)
+    )
+    style: StyleConfig = field(default_factory=StyleConfig)
+    artefacts: ArtefactConfig = field(default_factory=ArtefactConfig)
+    motion: MotionConfig = field(default_factory=lambda: MotionConfig(drift_deg=2.0, drift_mm=2.0))
+    frames: int = 60
+    frame_format: str = "obj"
+    tasks: tuple[str, ...] = ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8")
+    blends: tuple[tuple[str, Weights], ...] = (
+        ("happiness", (("happiness", 1.0), ("surprise", 0.15))),
+        ("sadness", (("sadness", 1.0), ("fear", 0.2))),
+        ("surprise", (("surprise", 1.0), ("fear", 0.25))),
+        ("embarrassment", (("happiness", 0.5), ("sadness", 0.35), ("disgust", 0.15))),
+        ("fear", (("fear", 1.0), ("surprise", 0.3))),
+        ("pain", (("anger", 0.6), ("disgust", 0.6), ("happiness", 0.2))),
+        ("anger", (("anger", 1.0), ("disgust", 0.2))),
+        ("disgust", (("disgust", 1.0), ("anger", 0.25))),
+    )
+    events: IntRange = (2, 4)
+    event_amplitude: Range = (0.25, 0.65)
+    event_duration: Range = (0.2, 0.6)
+    asymmetry_sigma: float = 0.3
+    background_amplitude: float = 0.05
+
+    def blend(self, emotion: str) -> Weights:
+        """The blendshape weights of ``emotion``."""
+        for name, weights in self.blends:
+            if name == emotion:
+                return weights
+        raise ValueError(f"bp4d.blends: no blend for emotion {emotion!r}")
+
+    def __post_init__(self) -> None:
+        from core.datasets import BP4D_TASK_EMOTION
+
+        _check_frames(self.frames, "bp4d.frames")
+        _check_format(self.frame_format, "bp4d.frame_format")
+        _check(len(self.tasks) > 0, "bp4d.tasks", "must not be empty")
+        names = {n for n, _ in self.blends}
+        for task in self.tasks:
+            _check(task in BP4D_TASK_EMOTION, "bp4d.tasks",
+                   f"unknown task {task!r} (expected one of {', '.join(BP4D_TASK_EMOTION)})")
+            _check(BP4D_TASK_EMOTION[task] in names, "bp4d.blends",
+                   f"no blend for {BP4D_TASK_EMOTION[task]!r} (task {task})")
+        _check(len(set(self.tasks)) == len(self.tasks), "bp4d.tasks", "tasks must not repeat")
+        for name, weights in self.blends:
+            _weights(weights, f"bp4d.blends.{name}", EXPRESSIONS)
+        _check(len(self.events) == 2 and 1 <= self.events[0] <= self.events[1] <= 20, "bp4d.events",
+               f"must be [min, max] with 1 <= min <= max <= 20, got {list(self.events)!r}")
+        _range(self.event_amplitude, "bp4d.event_amplitude", high=3.0)
+        _range(self.event_duration, "bp4d.event_duration", high=1.0)
+        _check(self.event_duration[0] > 0, "bp4d.event_duration", "must be > 0")
+        _nonneg(self.asymmetry_sigma, "bp4d.asymmetry_sigma")
+        _nonneg(self.background_amplitude, "bp4d.background_amplitude")
+
+
+@dataclass(frozen=True)
+class Me4dConfig:
+    """4DME-like micro-expression clips: one brief, weak activation inside a longer neutral sequence.
+
+    Classes (written definitions, also in the README):
+      positive   - a brief smile (happiness blendshape);
+      negative   - a brief anger, disgust, fear or sadness activation (one of negative_expressions);
+      surprise   - a brief surprise activation (brow raise, jaw drop);
+      repression - a brief negative activation masked by a smile: the smile starts 0-2 frames later and
+                   outlasts it, at mask_ratio x the negative's amplitude;
+      others     - a brief movement that is no emotion prototype: one blendshape restricted to one face
+                   region (brows/eyes or mouth) on one side.
+    clips_per_subject: clips per subject, classes drawn with class_weights. duration_frames: total
+    length of the activation (onset + offset) in frames. intensity: peak blendshape weight.
+    neutral_residual: s.d. of a constant small expression residue of the whole clip.
+    """
+
+    identity: IdentityConfig = field(default_factory=lambda: IdentityConfig(population_seed=3,
+                                                                            groups=(("AE", 0.8), ("WH", 0.2))))
+    style: StyleConfig = field(default_factory=StyleConfig)
+    artefacts: ArtefactConfig = field(default_factory=ArtefactConfig)
+    motion: MotionConfig = field(default_factory=lambda: MotionConfig(drift_deg=0.5, drift_mm=0.5))
+    frames: int = 30
+    frame_format: str = "obj"
+    clips_per_subject: int = 5
+    class_weights: Weights = (("positive", 0.2), ("negative", 0.3), ("surprise", 0.15), ("repression", 0.1),
+                              ("others", 0.25))
+    duration_frames: IntRange = (3, 8)
+    intensity: Range = (0.15, 0.35)
+    mask_ratio: Range = (0.8, 1.3)
+    negative_expressions: tuple[str, ...] = ("anger", "disgust", "fear", "sadness")
+    neutral_residual: float = 0.03
+
+    def __post_init__(self) -> None:
+        _nonneg(self.neutral_residual, "4dme.neutral_residual")
+        _check_frames(self.frames, "4dme.frames")
+        _check_format(self.frame_format, "4dme.frame_format")
+        _check(isinstance(self.clips_per_subject, int) and 1 <= self.clips_per_subject <= 1000,
+               "4dme.clips_per_subject", f"must be an integer in 1..1000, got {self.clips_per_subject!r}")
+        _weights(self.class_weights, "4dme.class_weights", MICRO_CLASSES)
+        lo, hi = self.duration_frames if len(self.duration_frames) == 2 else (0, 0)
+        _check(len(self.duration_frames) == 2 and 2 <= lo <= hi <= self.frames - 1, "4dme.duration_frames",
+               f"must be [min, max] with 2 <= min <= max <= frames - 1 = {self.frames - 1}, "
+               f"got {list(self.duration_frames)!r}")
+        _range(self.intensity, "4dme.intensity", high=3.0)
+        _range(self.mask_ratio, "4dme.mask_ratio", high=5.0)
+        _check_expressions(self.negative_expressions, "4dme.negative_expressions")
+
+
+@dataclass(frozen=True)
+class BosphorusConfig:
+    """Bosphorus-like range grids (.bnt): neutral + the six expressions per subject.
+
+    intensity: expression weight range. grid_spacing_mm: x-y cell size of the orthographic range grid.
+    neutral_residual: as in BU-3DFE.
+    """
+
+    identity: IdentityConfig = field(default_factory=lambda: IdentityConfig(population_seed=5,
+                                                                            groups=(("WH", 0.6), ("AM", 0.4))))
+    style: StyleConfig = field(default_factory=StyleConfig)
+    artefacts: ArtefactConfig = field(default_factory=ArtefactConfig)
+    intensity: Range = (0.6, 1.05)
+    grid_spacing_mm: float = 1.0
+    neutral_residual: float = 0.05
+
+    def __post_init__(self) -> None:
+        _range(self.intensity, "bosphorus.intensity", high=3.0)
+        _finite(self.grid_spacing_mm, "bosphorus.grid_spacing_mm")
+        _check(0.25 <= self.grid_spacing_mm <= 10, "bosphorus.grid_spacing_mm",
+               f"must be in [0.25, 10] mm, got {self.grid_spacing_mm!r}")
+        _nonneg(self.neutral_residual, "bosphorus.neutral_residual")
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """The first-run demo set: a small BU-3DFE-layout folder and a few short BU-4DFE-layout sequences."""
+
+    bu3dfe_subjects: int = 3
+    bu4dfe_subjects: int = 2
+    bu4dfe_frames: int = 20
+    bu4dfe_expressions: tuple[str, ...] = ("happiness", "surprise", "sadness")
+
+    def __post_init__(self) -> None:
+        for name in ("bu3dfe_subjects", "bu4dfe_subjects"):
+            v = getattr(self, name)
+            _check(isinstance(v, int) and 1 <= v <= 100, f"demo.{name}", f"must be an integer in 1..100, got {v!r}")
+        _check_frames(self.bu4dfe_frames, "demo.bu4dfe_frames")
+        _check_expressions(self.bu4dfe_expressions, "demo.bu4dfe_expressions")
+
+
+CONFIG_TYPES: Mapping[str, type] = types.MappingProxyType(
+    {"bu3dfe": Bu3dfeConfig, "bu4dfe": Bu4dfeConfig, "bp4d": Bp4dConfig, "4dme": Me4dConfig,
+     "bosphorus": BosphorusConfig}
+)
+_COMMON_KEYS = ("identity", "style", "artefacts", "motion")
+
+
+def default_config_path() -> Path:
+    """``resources/synth.json`` in the checkout."""
+    return Path(__file__).resolve().parent.parent.parent / "resources" / "synth.json"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# dict <-> dataclass, driven by the type hints
+
+
+def _convert(value: Any, hint: Any, name: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{name}: must be an object, got {value!r}")
+        return _build(hint, value, name)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}: must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{name}: must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name}: must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: must be a string, got {value!r}")
+        return value
+    if origin is tuple:
+        args = typing.get_args(hint)
+        # (name, value) pairs are written as a JSON object
+        if len(args) == 2 and args[1] is Ellipsis and typing.get_origin(args[0]) is tuple:
+            inner = typing.get_args(args[0])
+            if len(inner) == 2 and inner[0] is str:
+                if not isinstance(value, Mapping):
+                    raise ValueError(f"{name}: must be an object of name: value, got {value!r}")
+                return tuple((str(k), _convert(v, inner[1], f"{name}.{k}")) for k, v in value.items())
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise ValueError(f"{name}: must be a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ValueError(f"{name}: must be a list of {len(args)} values, got {list(value)!r}")
+        return tuple(_convert(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+    raise TypeError(f"{name}: unsupported setting type {hint!r}")
+
+
+def _build(cls: type, data: Mapping[str, Any], name: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        raise ValueError(f"{name}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(fields))})")
+    kwargs = {k: _convert(v, hints[k], f"{name}.{k}" if name else k) for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def config_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
+    """Build dataclass ``cls`` from a JSON-like mapping (missing keys keep their defaults)."""
+    return _build(cls, data, "")
+
+
+def config_to_dict(obj: Any) -> Any:
+    """JSON-ready form of a config dataclass: (name, value) pairs become objects, tuples lists."""
+    if dataclasses.is_dataclass(obj):
+        hints = typing.get_type_hints(type(obj))
+        return {f.name: _to_json(getattr(obj, f.name), hints[f.name]) for f in dataclasses.fields(obj)}
+    raise TypeError(f"not a config dataclass: {obj!r}")
+
+
+def _to_json(value: Any, hint: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return config_to_dict(value)
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis and typing.get_origin(args[0]) is tuple:
+            inner = typing.get_args(args[0])
+            if len(inner) == 2 and inner[0] is str:
+                return {k: _to_json(v, inner[1]) for k, v in value}
+        if len(args) == 2 and args[1] is Ellipsis:
+            return [_to_json(v, args[0]) for v in value]
+        return [_to_json(v, a) for v, a in zip(value, args)]
+    return value
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) and k in _COMMON_KEYS:
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def read_settings(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The raw JSON settings of ``path`` (default resources/synth.json). ValueError naming the file."""
+    src = default_config_path() if path is None else Path(path)
+    if not src.is_file():
+        raise FileNotFoundError(f"{src}: synthetic-data settings file does not exist")
+    try:
+        data = json.loads(src.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{src}: cannot read the settings ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{src}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{src}: the settings must be a JSON object")
+    known = {"common", "demo", "_doc", *GENERATORS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{src}: unknown section(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return data
+
+
+def _section(data: Mapping[str, Any], key: str, src: object) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{src}: section {key!r} must be a JSON object")
+    return {k: v for k, v in value.items() if not k.startswith("_")}
+
+
+def _strip_docs(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _strip_docs(v) for k, v in value.items() if not str(k).startswith("_")}
+    return value
+
+
+def load_config(generator: str, path: str | os.PathLike[str] | None = None,
+                overrides: Mapping[str, Any] | None = None) -> Any:
+    """Settings of ``generator`` from the JSON file (``common`` merged under the generator's section),
+    then ``overrides`` (a mapping of the same shape, e.g. ``{"frames": 20}``) on top.
+
+    Keys starting with ``_`` are comments. Raises ValueError naming the file and the bad setting.
+    """
+    if generator not in CONFIG_TYPES:
+        raise ValueError(f"unknown generator {generator!r} (expected one of {', '.join(GENERATORS)})")
+    src = default_config_path() if path is None else Path(path)
+    data = read_settings(src)
+    cls = CONFIG_TYPES[generator]
+    own = {f.name for f in dataclasses.fields(cls)}
+    common = _strip_docs({k: v for k, v in _section(data, "common", src).items() if k in own})
+    merged = _merge(common, _strip_docs(_section(data, generator, src)))
+    if overrides:
+        merged = _merge(merged, overrides)
+    try:
+        return _build(cls, merged, generator)
+    except ValueError as exc:
+        raise ValueError(f"{src}: {exc}") from None
+
+
+def load_demo_config(path: str | os.PathLike[str] | None = None) -> DemoConfig:
+    """The ``demo`` section of the settings file."""
+    src = default_config_path() if path is None else Path(path)
+    data = read_settings(src)
+    try:
+        return _build(DemoConfig, _strip_docs(_section(data, "demo", src)), "demo")
+    except ValueError as exc:
+        raise ValueError(f"{src}: {exc}") from None
