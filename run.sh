@@ -65,8 +65,27 @@ case "$cmd" in
         xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python -m pytest "$@"
         ;;
     main)
-        setup
-        exec "$ROOT/.venv/bin/python" -m core.quickstart
+        setup; shift || true
+        if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+            # The app builds the demo (synthetic scans + a small model trained on them) on its first start.
+            exec "$ROOT/.venv/bin/smile-vlm" app "$@"
+        fi
+        echo "run.sh: no display: building the demo and analysing it on the command line (the app needs a desktop)"
+        "$ROOT/.venv/bin/python" -m core.firstrun
+        # Zero-shot analysis of one demo scan per expression and of the demo's 4D sequences.
+        mapfile -t demo < <("$ROOT/.venv/bin/python" - <<'PY'
+from core.datasets import read_manifest
+from core.firstrun import DemoPaths, data_dir
+paths = DemoPaths(data_dir())
+print(paths.checkpoint)
+seen = set()
+for row in read_manifest(paths.manifest):
+    if (row.kind, row.label) not in seen and row.label != "neutral":
+        seen.add((row.kind, row.label))
+        print(row.path)
+PY
+)
+        exec "$ROOT/.venv/bin/smile-vlm" predict --checkpoint "${demo[0]}" "${demo[@]:1}"
         ;;
     *) echo "usage: ./run.sh [test|setup]" >&2; exit 2 ;;
 esac
