@@ -11,8 +11,9 @@ It works from the written files only (never from the generators' internal state)
 2. 4D sequences: every ``frame_stride``-th frame is resampled the same way; the feature is the
    displacement from the first frame at the frame where that displacement is largest (RMS over
    vertices): the apex-minus-first-frame displacement without knowing the apex.
-3. Classifier: PCA (``n_components``) -> multinomial logistic regression (``C``) on the PCA scores (no
-   re-standardisation: it would blow up near-zero-variance components),
+3. Classifier: PCA (``n_components``) -> one global scale (the first score's s.d.) -> multinomial
+   logistic regression (``C``); no per-component standardisation, which would blow up
+   near-zero-variance components;
    evaluated with subject-independent ``folds``-fold cross-validation (StratifiedGroupKFold, shuffled
    with ``seed``); the accuracy is over all held-out predictions.
 """
@@ -182,6 +183,29 @@ def extract_features(rows: Sequence, template: np.ndarray, cfg: BaselineConfig =
     return np.stack(out)
 
 
+class _GlobalScale:
+    """Divides every feature by one number learnt in fit: the s.d. of the first feature (the first PCA
+    score). Keeps the PCA scores' relative scale (no per-component whitening, which would blow up
+    near-zero-variance components) while giving the logistic regression well-conditioned inputs."""
+
+    def fit(self, x: np.ndarray, y: object = None) -> "_GlobalScale":
+        sd = float(np.std(x[:, 0])) if x.size else 1.0
+        self.scale_ = sd if sd > 1e-12 else 1.0
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return x / self.scale_
+
+    def fit_transform(self, x: np.ndarray, y: object = None) -> np.ndarray:
+        return self.fit(x).transform(x)
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {}
+
+    def set_params(self, **params: object) -> "_GlobalScale":
+        return self
+
+
 @dataclass(frozen=True)
 class BaselineResult:
     """Cross-validated accuracy and what it was computed on.
@@ -201,7 +225,7 @@ class BaselineResult:
 
 def cross_validate(features: np.ndarray, labels: Sequence[str], groups: Sequence[str],
                    cfg: BaselineConfig = BaselineConfig()) -> BaselineResult:
-    """Subject-independent k-fold accuracy of PCA -> logistic regression."""
+    """Subject-independent k-fold accuracy of PCA -> global scale -> logistic regression."""
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import confusion_matrix
@@ -220,7 +244,8 @@ def cross_validate(features: np.ndarray, labels: Sequence[str], groups: Sequence
     fold_acc = []
     for train, test in splitter.split(x, y, g):
         k = max(1, min(cfg.n_components, len(train) - 1, x.shape[1]))
-        model = make_pipeline(PCA(n_components=k, random_state=cfg.seed), LogisticRegression(C=cfg.C, max_iter=5000))
+        model = make_pipeline(PCA(n_components=k, random_state=cfg.seed), _GlobalScale(),
+                              LogisticRegression(C=cfg.C, max_iter=5000))
         model.fit(x[train], y[train])
         predicted[test] = model.predict(x[test])
         fold_acc.append(float((predicted[test] == y[test]).mean()))
