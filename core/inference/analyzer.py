@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from core.eval.zero_shot import prompt_class_embeddings, zero_shot_probabilities, zero_shot_similarities
 from core.losses import LossWeights
 from core.model.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from core.model.preprocess import views_to_tensor
@@ -187,13 +187,7 @@ class Analyzer:
         texts = prompt_set.all_prompts()
         features = self.text.encode(texts)  # (P, text_dim), cached per string
         encoded = len(self.text.last_encoded)
-        row = {t: i for i, t in enumerate(texts)}
-        with torch.inference_mode():
-            emb = F.normalize(self.model.project_text(features.to(self.device)).float(), dim=-1)  # (P, D)
-            class_emb = torch.stack(
-                [emb[[row[p] for p in prompts_]].mean(dim=0) for prompts_ in prompt_set.classes.values()]
-            )
-            class_emb = F.normalize(class_emb, dim=-1)  # (C, D); cosine only needs the direction
+        class_emb = prompt_class_embeddings(self.model, features, texts, prompt_set.classes)  # (C, D)
         with self._lock:
             self._classes = (prompt_set, class_emb)
         return encoded
@@ -209,8 +203,8 @@ class Analyzer:
         with torch.inference_mode():
             z_views = self.model.encode_views(x.to(self.device))
             z_fused, weights = self.model.fuse(z_views)
-            sims = F.normalize(z_fused.float(), dim=-1) @ class_emb.T  # (1, C)
-            probs = torch.softmax(sims / self.tau, dim=-1)
+            sims = zero_shot_similarities(z_fused, class_emb)  # (1, C)
+            probs = zero_shot_probabilities(sims, self.tau)
         labels = prompt_set.labels
         p = probs[0].double().cpu().tolist()
         return AnalysisResult(
