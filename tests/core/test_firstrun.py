@@ -1,0 +1,180 @@
+"""core.firstrun: data folder, settings, progress from the files being written, and a real (tiny) build.
+
+The synthetic demo generator is core.synth's (tested there); here the demo set is a tiny stand-in written by the
+test (real scan files and a real manifest), so the orchestration and the real pretraining run in seconds.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import trimesh
+
+from core import firstrun
+from core.datasets import ManifestRow, read_manifest, write_manifest
+from core.firstrun import DemoPaths, FirstRunConfig, Progress, build, data_dir, load_config
+
+TINY = {
+    "epochs": 2,
+    "batch_size": 4,
+    "num_workers": 0,
+    "keep_checkpoints": 1,
+    "device": "cpu",
+    "model": {"embed_dim": 16, "proj_hidden": 32, "fusion_hidden": 8, "image_size": 32},
+    "render": {"n_frames": 3},
+}
+
+
+def hemisphere(bump: float, n: int = 10):
+    th = np.linspace(0.0, np.pi / 2, n)
+    ph = np.linspace(0.0, 2 * np.pi, 2 * n, endpoint=False)
+    t, p = np.meshgrid(th, ph, indexing="ij")
+    r = 50.0 * (1.0 + bump * np.cos(3 * p) * np.sin(t))
+    v = np.stack([r * np.sin(t) * np.cos(p), r * np.sin(t) * np.sin(p), r * np.cos(t)], -1).reshape(-1, 3)
+    f = []
+    for i in range(n - 1):
+        for j in range(2 * n):
+            a, b = i * 2 * n + j, i * 2 * n + (j + 1) % (2 * n)
+            f += [[a, a + 2 * n, b], [b, a + 2 * n, b + 2 * n]]
+    return trimesh.Trimesh(v, np.asarray(f), process=False)
+
+
+def tiny_demo_set(paths: DemoPaths, config: FirstRunConfig, progress=None) -> object:
+    """Stand-in for the synthetic demo: 8 scans of two classes and one 4-frame sequence, with demo/demo.csv."""
+    out = paths.demo_dir
+    rows = []
+    for i in range(8):
+        label = ("happiness", "sadness")[i % 2]
+        path = out / "bu3dfe" / f"S{i}.obj"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        hemisphere(0.05 * i * (1 if label == "happiness" else -1)).export(path)
+        rows.append(ManifestRow(path, f"S{i}", label, 1, "3d", 1, "demo", path.stem))
+    seq = out / "bu4dfe" / "seq"
+    seq.mkdir(parents=True)
+    for t in range(4):
+        hemisphere(0.08 * t).export(seq / f"{t:03d}.obj")
+    rows.append(ManifestRow(seq, "S9", "happiness", None, "4d", 4, "demo", "seq"))
+    if progress:
+        progress(Progress("demo", firstrun.DEMO_SHARE, "tiny demo set ready"))
+    return write_manifest(rows, paths.manifest)
+
+
+def test_data_dir_resolution(tmp_path, monkeypatch):
+    monkeypatch.setenv(firstrun.ENV_VAR, str(tmp_path / "env"))
+    assert data_dir() == tmp_path / "env"
+    assert data_dir(tmp_path / "given") == tmp_path / "given"
+    monkeypatch.delenv(firstrun.ENV_VAR)
+    assert data_dir().name.lower() in ("smile-vlm", "smile_vlm")
+    paths = DemoPaths(tmp_path)
+    assert paths.manifest == tmp_path / "demo" / "demo.csv"
+    assert paths.checkpoint == tmp_path / "runs" / "demo" / "last.ckpt"
+    assert not paths.is_ready() and not paths.has_demo()
+
+
+def test_settings_layering_and_errors(tmp_path):
+    default = load_config()
+    assert default.pretrain["epochs"] >= 1 and "bu3dfe_subjects" in default.demo
+    train = default.pretrain_config(tmp_path / "m.csv", tmp_path / "cache")
+    assert train.data == str(tmp_path / "m.csv") and train.cache == str(tmp_path / "cache") and not train.progress
+    override = tmp_path / "tiny.json"
+    override.write_text(json.dumps({"pretrain": {"epochs": 1, "model": {"image_size": 32}}, "seed": 3}))
+    cfg = load_config(override)
+    assert cfg.seed == 3 and cfg.pretrain["epochs"] == 1
+    assert cfg.pretrain["model"]["image_size"] == 32
+    assert cfg.pretrain["batch_size"] == default.pretrain["batch_size"]  # the rest kept
+    assert cfg.pretrain_config("m.csv").model.image_size == 32
+    for bad, match in (({"pretrain": {"epochs": 0}}, "epochs"), ({"pretrain": {"data": "x.csv"}}, "chosen by"),
+                       ({"demo": {"faces": 3}}, "unknown demo setting"), ({"colour": 1}, "unknown setting"),
+                       ({"seed": -1}, "seed")):
+        override.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=match):
+            load_config(override)
+    override.write_text("{not json")
+    with pytest.raises(ValueError, match="tiny.json"):
+        load_config(override)
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "missing.json")
+
+
+def test_log_tail_reads_complete_lines_only(tmp_path):
+    log = tmp_path / "log.jsonl"
+    probe = firstrun._train_probe(log)
+    assert probe().message.endswith("rendering the training views")
+    with open(log, "w") as f:
+        f.write(json.dumps({"event": "start", "config": {"epochs": 2}, "steps_per_epoch": 5}) + "\n")
+        f.write(json.dumps({"event": "step", "epoch": 0, "step": 3, "loss": 1.5}) + "\n")
+        f.write('{"event": "step", "epo')  # being written
+        f.flush()
+        p = probe()
+        assert p.stage == "train" and "step 3/10" in p.message and "loss 1.500" in p.message
+        assert p.fraction == pytest.approx(firstrun.DEMO_SHARE + (1 - firstrun.DEMO_SHARE) * 0.3)
+        f.write('ch": 1, "step": 10, "loss": 0.5}\n')
+        f.flush()
+        p = probe()
+        assert "epoch 2/2, step 10/10" in p.message and p.fraction == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One tiny first run: stopped after its first training step, then resumed to the end."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(firstrun, "build_demo_set", tiny_demo_set)
+    root = tmp_path_factory.mktemp("userdata")
+    config = FirstRunConfig(seed=0, demo={}, pretrain=TINY)
+    events: list[Progress] = []
+    log = DemoPaths(root).run_dir / "log.jsonl"
+
+    class StopAfterFirstStep:  # what pretrain asks after every step
+        def is_set(self) -> bool:
+            return log.is_file() and '"event": "step"' in log.read_text()
+
+    try:
+        first = build(root, config, events.append, stop_event=StopAfterFirstStep())
+        second = build(root, config, events.append)
+        third = build(root, config, events.append)
+    finally:
+        mp.undo()
+    return root, first, second, third, events
+
+
+def test_build_stops_resumes_and_is_then_ready(built):
+    root, first, second, third, events = built
+    paths = DemoPaths(root)
+    assert first.status == "stopped" and first.built_demo and first.trained
+    assert second.status == "ready" and not second.built_demo and second.trained
+    assert third.status == "ready" and not third.built_demo and not third.trained  # nothing left to do
+    assert paths.is_ready() and paths.checkpoint.is_file()
+    info = json.loads(paths.ready_file.read_text())
+    assert info["checkpoint"] == str(paths.checkpoint) and info["settings"]["pretrain"]["epochs"] == 2
+    assert len(read_manifest(info["manifest"])) == 9
+    assert (root / "cache").is_dir()  # the shared render cache
+    fractions = [e.fraction for e in events]
+    assert all(0.0 <= f <= 1.0 for f in fractions) and fractions[-1] == 1.0
+    assert any(e.stage == "train" and "resuming" in e.message for e in events)
+    assert events[-1].stage == "done"
+
+
+def test_built_checkpoint_analyses_a_scan(built, tmp_path):
+    from core.inference import Analyzer
+
+    root = built[0]
+    analyzer = Analyzer(DemoPaths(root).checkpoint, device="cpu")
+    assert analyzer.render_config.n_frames == 3 and analyzer.render_config.size == 32
+    scan = tmp_path / "x.obj"
+    hemisphere(0.1).export(scan)
+    result = analyzer.analyze(scan)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_command_line(built, tmp_path, capsys):
+    root = built[0]
+    assert firstrun.main(["--data-dir", str(root), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[-1]["event"] == "done" and lines[-1]["checkpoint"] == str(DemoPaths(root).checkpoint)
+    assert firstrun.main(["--data-dir", str(root)]) == 0
+    assert "demo ready" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"pretrain": {"lr": -1}}))
+    assert firstrun.main(["--data-dir", str(tmp_path / "d"), "--config", str(bad), "--json"]) == 1
+    event = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert event["event"] == "error" and "lr" in event["message"]
