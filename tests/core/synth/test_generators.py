@@ -123,7 +123,7 @@ def test_4dme_layout_and_manifest(generated):
 
 def test_bosphorus_layout(generated):
     out, result = generated("bosphorus")
-    expected = sorted([f"bs000/bs000_N_N_0.bnt"] + [f"bs000/bs000_E_{c}_0.bnt" for c in BOSPHORUS_CODES.values()]
+    expected = sorted(["bs000/bs000_N_N_0.bnt"] + [f"bs000/bs000_E_{c}_0.bnt" for c in BOSPHORUS_CODES.values()]
                       + [INFO_FILE])
     assert _files(out) == expected
     assert "bs000/bs000_E_HAPPY_0.bnt" in expected
