@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "train"))
 
@@ -64,9 +66,12 @@ def test_sigterm_stops_with_a_checkpoint_and_resume_matches(tmp_path, monkeypatc
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(settings))
     run_dir = tmp_path / "run"
+    # Bit-for-bit equality needs the same intra-op thread count in the child as here (another test of this
+    # session may have changed this process's count from the default).
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
     proc = subprocess.Popen(
         [sys.executable, str(HELPERS), "pretrain", "--config", str(config_file), "--out", str(run_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,  # same thread count as this process
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     log = run_dir / "log.jsonl"
     deadline = time.time() + 120
