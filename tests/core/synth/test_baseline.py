@@ -48,9 +48,8 @@ def test_cross_validation_is_subject_independent():
         cross_validate(x[:6], labels[:6], subjects[:6])
 
 
-@pytest.mark.slow
 def test_bu4dfe_difficulty_is_in_the_target_band(sfm_model, tmp_path):
-    """Calibration check (slow, about 2-4 minutes on 2 cores): the baseline on a small BU-4DFE-like set,
+    """Calibration check (about 1-3 minutes on 2 cores, run in CI): the baseline on a small BU-4DFE-like set,
     subject-independent CV, lands in the 60-95 % band."""
     from core.datasets import index_dataset
     from core.synth.config import load_config
