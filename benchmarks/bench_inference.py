@@ -35,19 +35,13 @@ sys.path.insert(0, str(ROOT))
 from core.inference import Analyzer  # noqa: E402
 from core.model import ModelConfig, SmileVLM, save_checkpoint  # noqa: E402
 from core.prompts import PromptSet  # noqa: E402
+from core.scans.standin import stand_in_face  # noqa: E402
 from core.scans.types import Scan  # noqa: E402
 
 
 def hemisphere(n: int, bump: float = 0.1) -> Scan:
     """A face-sized (radius 80 mm) deformed hemisphere with n x 2n vertices."""
-    th, ph = np.linspace(0.0, np.pi / 2, n), np.linspace(0.0, 2 * np.pi, 2 * n, endpoint=False)
-    t, p = np.meshgrid(th, ph, indexing="ij")
-    r = 80.0 * (1.0 + bump * np.cos(3 * p) * np.sin(t))
-    v = np.stack([r * np.sin(t) * np.cos(p), r * np.sin(t) * np.sin(p), r * np.cos(t)], -1).reshape(-1, 3)
-    i, j = np.meshgrid(np.arange(n - 1), np.arange(2 * n), indexing="ij")
-    a, b = (i * 2 * n + j).ravel(), (i * 2 * n + (j + 1) % (2 * n)).ravel()
-    faces = np.concatenate([np.stack([a, a + 2 * n, b], 1), np.stack([b, a + 2 * n, b + 2 * n], 1)])
-    return Scan(v.astype(np.float32), faces, f"hemisphere {n}x{2 * n}")
+    return stand_in_face(bump, n, radius_mm=80.0, source=f"hemisphere {n}x{2 * n}")
 
 
 def sfm_mean(sfm: Path) -> Scan | None:

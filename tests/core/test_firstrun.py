@@ -13,6 +13,7 @@ import trimesh
 from core import firstrun
 from core.datasets import ManifestRow, read_manifest, write_manifest
 from core.firstrun import DemoPaths, FirstRunConfig, Progress, build, data_dir, load_config
+from core.scans.standin import stand_in_face
 
 TINY = {
     "epochs": 2,
@@ -26,17 +27,8 @@ TINY = {
 
 
 def hemisphere(bump: float, n: int = 10):
-    th = np.linspace(0.0, np.pi / 2, n)
-    ph = np.linspace(0.0, 2 * np.pi, 2 * n, endpoint=False)
-    t, p = np.meshgrid(th, ph, indexing="ij")
-    r = 50.0 * (1.0 + bump * np.cos(3 * p) * np.sin(t))
-    v = np.stack([r * np.sin(t) * np.cos(p), r * np.sin(t) * np.sin(p), r * np.cos(t)], -1).reshape(-1, 3)
-    f = []
-    for i in range(n - 1):
-        for j in range(2 * n):
-            a, b = i * 2 * n + j, i * 2 * n + (j + 1) % (2 * n)
-            f += [[a, a + 2 * n, b], [b, a + 2 * n, b + 2 * n]]
-    return trimesh.Trimesh(v, np.asarray(f), process=False)
+    face = stand_in_face(bump, n)
+    return trimesh.Trimesh(face.vertices.astype(np.float64), face.faces, process=False)
 
 
 def tiny_demo_set(paths: DemoPaths, config: FirstRunConfig, progress=None) -> object:

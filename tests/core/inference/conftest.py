@@ -4,24 +4,14 @@ import torch
 
 from core.model import ModelConfig, SmileVLM, save_checkpoint
 from core.scans import Scan
+from core.scans.standin import stand_in_face
 
 TINY = ModelConfig(embed_dim=16, proj_hidden=32, fusion_hidden=8, image_size=32)
 
 
 def face(bump: float = 0.0, n: int = 12) -> Scan:
     """A hemisphere of radius 50 mm (a stand-in face) with a smile-like bump of relative height ``bump``."""
-    th = np.linspace(0.0, np.pi / 2, n)
-    ph = np.linspace(0.0, 2 * np.pi, 2 * n, endpoint=False)
-    t, p = np.meshgrid(th, ph, indexing="ij")
-    r = 50.0 * (1.0 + bump * np.cos(3 * p) * np.sin(t))
-    v = np.stack([r * np.sin(t) * np.cos(p), r * np.sin(t) * np.sin(p), r * np.cos(t)], -1).reshape(-1, 3)
-    faces = []
-    for i in range(n - 1):
-        for j in range(2 * n):
-            a, b = i * 2 * n + j, i * 2 * n + (j + 1) % (2 * n)
-            c, d = a + 2 * n, b + 2 * n
-            faces += [[a, c, b], [b, c, d]]
-    return Scan(v.astype(np.float32), np.asarray(faces, dtype=np.int64), f"face(bump={bump})")
+    return stand_in_face(bump, n, source=f"face(bump={bump})")
 
 
 def sequence(n_frames: int = 4) -> list[Scan]:
