@@ -60,7 +60,6 @@ case "$cmd" in
     setup) setup ;;
     test)
         setup; shift || true
-        export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
         .venv/bin/lint-imports
         xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python -m pytest "$@"
         ;;

@@ -9,7 +9,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order they appear in --help.
-COMMANDS = ["index", "render", "synth", "pretrain", "predict", "benchmark"]
+COMMANDS = ["index", "render", "synth", "pretrain", "predict", "app", "benchmark"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""App-side controllers: the glue between the widgets and core (workers, state machines, no Qt widgets)."""

@@ -1,0 +1,669 @@
+"""The main window: the 3D viewer in the middle; the browser, prompt editor and training panel as tabs on the left;
+the results and, below them, the model's views on the right; a message banner and a status bar (device, activity).
+
+Opening: File menu, drag and drop (a scan file, a sequence folder or .npz, a manifest .csv), recent files, the
+command line (``smile-vlm app PATH``) and the browser (selecting a row analyses it). Every slow step runs in a worker
+or a child process (app.controllers); a failure is shown in the banner and the window keeps what it showed before.
+Every file dialog goes through :meth:`MainWindow.ask_open_file` / :meth:`ask_folder` / :meth:`ask_save_file`, and
+each action has a method taking the path directly (:meth:`open_path`, :meth:`open_manifest`, :meth:`open_dataset`,
+:meth:`export_result`, :meth:`start_batch`), so scripts and tests drive the window without dialogs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QProgressDialog,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.controllers.analysis import AnalysisController, ScoredResult, device_description, error_text
+from app.controllers.batch import BatchController, BatchOutcome, batch_inputs, collect_folder
+from app.controllers.firstrun import FirstRunController, FirstRunOutcome
+from app.controllers.workers import start_worker
+from app.widgets.browser import BrowserPanel
+from app.widgets.messages import MessageBanner
+from app.widgets.prompt_editor import PromptEditorPanel
+from app.widgets.results_panel import ResultsPanel
+from app.widgets.training_panel import TrainingPanel
+from app.widgets.viewer import ViewerWidget
+from app.widgets.views_panel import ViewsPanel
+from core.datasets import FORMATS, index_dataset, read_manifest, write_manifest
+from core.firstrun import DemoPaths, data_dir
+from core.inference.export import ExportMeta, write_results
+from core.inference.predict import PredictionRecord
+from core.prompts import load_prompt_set, save_prompt_set
+from core.scans import SCAN_EXTENSIONS
+
+MAX_RECENT = 10
+SETTINGS_FILE = "app.ini"
+#: Unsaved prompt edits kept at close (in the data folder) and restored on the next start.
+PROMPT_DRAFT = "prompt_draft.json"
+SCAN_FILTER = "Scans (" + " ".join(f"*{e}" for e in sorted(SCAN_EXTENSIONS)) + ");;All files (*)"
+RESULT_FILTER = "CSV (*.csv);;JSON (*.json)"
+PANELS = ("browser", "prompts", "training", "results", "views")
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """path: scan, sequence folder / .npz or manifest to open; checkpoint / prompts ('' = last used, else the demo's /
+    the checkpoint's); device: 'cpu' / 'cuda' / '' (auto); data_dir ('' = default); first_run: build the demo when
+    there is no model; firstrun_config: a JSON file over resources/firstrun.json (tests use a tiny one)."""
+
+    path: str = ""
+    checkpoint: str = ""
+    prompts: str = ""
+    device: str = ""
+    data_dir: str = ""
+    first_run: bool = True
+    firstrun_config: str = ""
+
+
+class MainWindow(QMainWindow):
+    """See the module docstring. Signals: modelReady() each time a model is loaded."""
+
+    modelReady = Signal()
+
+    def __init__(self, options: AppOptions | None = None, parent=None):
+        super().__init__(parent)
+        self.options = options or AppOptions()
+        self.data_dir = data_dir(self.options.data_dir or None)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.demo = DemoPaths(self.data_dir)
+        self.settings = QSettings(str(self.data_dir / SETTINGS_FILE), QSettings.IniFormat)
+        self.setWindowTitle("SMILE-VLM Analyzer")
+        self.setAcceptDrops(True)
+        self.resize(1280, 900)
+        self._closing = False
+        self._workers: set = set()
+        self.last_batch: BatchOutcome | None = None
+        self._deferred_prompts = None
+        self._draft_restored = False
+        self._shown_views = None
+        self._tasks: dict[str, str] = {}
+        self.firstrun: FirstRunController | None = None
+        self.firstrun_dialog: QProgressDialog | None = None
+
+        self.controller = AnalysisController(device=self.options.device or None, parent=self)
+        self.batch = BatchController(self)
+
+        # central: banner + viewer
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        self.banner = MessageBanner()
+        self.viewer = ViewerWidget()
+        layout.addWidget(self.banner)
+        layout.addWidget(self.viewer, 1)
+        self.setCentralWidget(central)
+
+        # panels
+        self.browser = BrowserPanel()
+        self.prompt_editor = PromptEditorPanel()
+        self.training = TrainingPanel()
+        self.results = ResultsPanel()
+        self.views = ViewsPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        self._dock("browser", "Browser", self.browser, Qt.LeftDockWidgetArea)
+        self._dock("prompts", "Prompts", self.prompt_editor, Qt.LeftDockWidgetArea, scroll=True)
+        self._dock("training", "Training", self.training, Qt.LeftDockWidgetArea, scroll=True)
+        self._dock("results", "Results", self.results, Qt.RightDockWidgetArea)
+        self._dock("views", "Model views", self.views, Qt.RightDockWidgetArea)
+        self.splitDockWidget(self.docks["results"], self.docks["views"], Qt.Vertical)
+        self.tabifyDockWidget(self.docks["browser"], self.docks["prompts"])
+        self.tabifyDockWidget(self.docks["prompts"], self.docks["training"])
+        self.docks["browser"].raise_()
+        self.resizeDocks([self.docks["browser"], self.docks["results"]], [380, 380], Qt.Horizontal)
+
+        # status bar
+        self.activity_label = QLabel("ready")
+        self.model_label = QLabel("model: none")
+        self.device_label = QLabel(f"device: {device_description(self.options.device or None)}")
+        self.statusBar().addWidget(self.activity_label, 1)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+
+        self._build_menus()
+        self._connect()
+
+    # ------------------------------------------------------------------------------------------------ layout
+    def _dock(self, key: str, title: str, widget: QWidget, area, scroll: bool = False) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        if scroll:  # a large panel scrolls inside its dock instead of widening the window
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+
+    def show_panel(self, name: str) -> None:
+        """Bring panel ``name`` (browser, prompts, training, results, views) to the front."""
+        if name not in self.docks:
+            raise ValueError(f"unknown panel {name!r} (known: {', '.join(PANELS)})")
+        self.docks[name].show()
+        self.docks[name].raise_()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+
+        def action(menu, text, slot, shortcut=None, tip=""):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setStatusTip(tip)
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        action(file_menu, "Open scan\u2026", self._open_scan_dialog, "Ctrl+O", "Open a 3D scan file")
+        action(file_menu, "Open 4D sequence folder\u2026", self._open_sequence_dialog, "Ctrl+Shift+O",
+               "Open a folder of frame files")
+        self.recent_menu = file_menu.addMenu("Open recent")
+        file_menu.addSeparator()
+        action(file_menu, "Open dataset folder\u2026", lambda: self._open_dataset_dialog(None), "",
+               "Index a data-set folder (choose its layout in the browser)")
+        action(file_menu, "Open manifest\u2026", self._open_manifest_dialog, "", "Open a manifest CSV")
+        action(file_menu, "Open checkpoint\u2026", self._open_checkpoint_dialog, "Ctrl+K", "Use another model")
+        file_menu.addSeparator()
+        self.export_action = action(file_menu, "Export result\u2026", self._export_dialog, "Ctrl+E",
+                                    "Save the current result as CSV or JSON")
+        action(file_menu, "Analyse folder\u2026", self._batch_folder_dialog, "", "Analyse every scan in a folder")
+        action(file_menu, "Analyse list\u2026", self._batch_list_dialog, "", "Analyse the browser's scans")
+        action(file_menu, "Save 3D screenshot\u2026", self._screenshot_dialog, "", "Save the 3D view as PNG")
+        file_menu.addSeparator()
+        action(file_menu, "Quit", self.close, "Ctrl+Q")
+
+        view_menu = self.menuBar().addMenu("&View")
+        for name, text, key in (("reset", "Reset view", "R"), ("front", "Front", "1"), ("left", "Left", "2"),
+                                ("right", "Right", "3")):
+            action(view_menu, text, lambda _=False, n=name: self.viewer.camera_preset(n), key)
+        action(view_menu, "Play / pause", self._toggle_play, "Space")
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        self._rebuild_recent_menu()
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.analyzerLoading.connect(lambda p: self.model_label.setText(f"model: loading {Path(p).name}\u2026"))
+        c.analyzerReady.connect(self._on_analyzer_ready)
+        c.analyzerFailed.connect(self.show_error)
+        c.inputLoaded.connect(self._on_input_loaded)
+        c.resultReady.connect(self._on_result)
+        c.failed.connect(self.show_error)
+        c.activity.connect(self._on_controller_activity)
+        self.browser.scanSelected.connect(lambda row: self.open_path(str(row.path)))
+        self.browser.openDatasetRequested.connect(self._open_dataset_dialog)
+        self.browser.openManifestRequested.connect(self._open_manifest_dialog)
+        self.prompt_editor.promptSetChanged.connect(self._on_prompts_changed)
+        self.training.checkpointChosen.connect(self.use_checkpoint)
+        self.results.exportRequested.connect(self._export_dialog)
+        self.results.batchFolderRequested.connect(self._batch_folder_dialog)
+        self.results.batchManifestRequested.connect(self._batch_list_dialog)
+        self.results.cancelRequested.connect(self.batch.cancel)
+        self.viewer.screenshot_button.clicked.connect(self._screenshot_dialog)
+        self.batch.started.connect(self.results.batch_started)
+        self.batch.progress.connect(self._on_batch_progress)
+        self.batch.finished.connect(self._on_batch_finished)
+
+    # ------------------------------------------------------------------------------------------------ start-up
+    def start(self) -> None:
+        """After show(): pick the model (options, last used, the demo's, else the first run) and open the path."""
+        from app.controllers.analysis import warm_up_renderer
+
+        try:
+            warm_up_renderer()
+        except Exception as exc:  # no OpenGL: say so; the window still opens files
+            self.show_error(f"Offscreen rendering is not available, the model cannot see scans: {error_text(exc)}")
+        checkpoint = self.options.checkpoint or str(self.settings.value("checkpoint", "") or "")
+        if checkpoint and not Path(checkpoint).is_file():
+            if not self.options.checkpoint:
+                checkpoint = ""  # the last used one was moved away: fall back to the demo's
+        if not checkpoint and self.demo.is_ready():
+            checkpoint = str(self.demo.checkpoint)
+        self._restore_prompt_draft()
+        if checkpoint:
+            self.use_checkpoint(checkpoint, self.options.prompts or None)
+        elif self.options.first_run:
+            self.start_first_run()
+        else:
+            self.show_message("No model yet: open a checkpoint (File \u25b8 Open checkpoint\u2026) or train one.",
+                              "warning")
+        if self.options.path:
+            self.open_any(self.options.path)
+        elif self.demo.has_demo() and not self.browser.rows():
+            self.open_manifest(str(self.demo.manifest), select_first=True)
+
+    def _restore_prompt_draft(self) -> None:
+        """The prompt edits left unsaved at the last close come back (modified) unless --prompts names a set."""
+        draft = self.data_dir / PROMPT_DRAFT
+        if self.options.prompts or not draft.is_file():
+            return
+        try:
+            prompt_set = load_prompt_set(draft)
+        except (ValueError, OSError) as exc:
+            self.show_message(f"The unsaved prompt edits of the last session cannot be read ({error_text(exc)}); "
+                              f"the file {draft} is kept.", "warning")
+            return
+        source = str(self.settings.value("prompt_draft_source", "") or "")
+        self.prompt_editor.restore_unsaved(prompt_set, source or None)
+        self.controller.set_prompts(prompt_set)
+        self._draft_restored = True
+        self.show_message("The unsaved prompt edits of the last session are back in the Prompts tab.", "info")
+
+    def _keep_prompt_draft(self) -> None:
+        """At close: unsaved prompt edits go to the draft file; a restored draft that was saved since is removed."""
+        draft = self.data_dir / PROMPT_DRAFT
+        try:
+            if self.prompt_editor.is_modified:
+                save_prompt_set(self.prompt_editor.prompt_set, draft)
+                path = self.prompt_editor.controller.path
+                self.settings.setValue("prompt_draft_source", "" if path is None else str(path))
+            elif self._draft_restored and draft.is_file():
+                draft.unlink()
+        except (ValueError, OSError) as exc:
+            print(f"SMILE-VLM Analyzer: cannot keep the unsaved prompt edits in {draft}: {exc}", file=sys.stderr)
+
+    def start_first_run(self) -> None:
+        """Build the demo in a child process with a (non-modal) progress dialog."""
+        if self.firstrun is not None and self.firstrun.running:
+            return
+        self.firstrun = FirstRunController(self.data_dir, self.options.firstrun_config or None, parent=self)
+        dialog = QProgressDialog("Preparing the demo: synthetic scans and a small model (a few minutes, once)",
+                                 "Cancel", 0, 1000, self)
+        dialog.setWindowTitle("First run")
+        dialog.setWindowModality(Qt.NonModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.firstrun.cancel)
+        self.firstrun_dialog = dialog
+        self.firstrun.progress.connect(self._on_firstrun_progress)
+        self.firstrun.finished.connect(self._on_firstrun_finished)
+        self._set_task("firstrun", "first run: building the demo")
+        dialog.show()
+        self.firstrun.start()
+
+    def _on_firstrun_progress(self, fraction: float, message: str) -> None:
+        if self.firstrun_dialog is not None:
+            self.firstrun_dialog.setValue(int(round(1000 * fraction)))
+            self.firstrun_dialog.setLabelText(message)
+        self._set_task("firstrun", f"first run: {message}")
+
+    def _on_firstrun_finished(self, outcome: FirstRunOutcome) -> None:
+        if self.firstrun_dialog is not None:
+            self.firstrun_dialog.hide()
+            self.firstrun_dialog.deleteLater()
+            self.firstrun_dialog = None
+        self._set_task("firstrun", "")
+        if outcome.ok:
+            self.show_message(f"Demo ready ({outcome.message}): its scans are in the browser.", "info")
+            if self.controller.analyzer is None:
+                self.use_checkpoint(outcome.checkpoint)
+            if not self.browser.rows():
+                self.open_manifest(outcome.manifest, select_first=not self.controller.loaded)
+        elif outcome.status in ("cancelled", "stopped"):
+            self.show_message("First run stopped; it continues where it stopped on the next start. Meanwhile, open "
+                              "a checkpoint (File \u25b8 Open checkpoint\u2026).", "warning")
+        else:
+            self.show_error(outcome.message)
+
+    # ------------------------------------------------------------------------------------------------ actions
+    def use_checkpoint(self, path: str, prompts: str | None = None) -> None:
+        """Load a checkpoint (in a worker); remembered for the next start once it loads."""
+        self.controller.load_checkpoint(path, prompts)
+
+    def open_any(self, path: str) -> None:
+        """A manifest .csv opens in the browser; anything else is analysed (scan, sequence folder, .npz)."""
+        if Path(path).suffix.lower() == ".csv":
+            self.open_manifest(path, select_first=True)
+        else:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
+        """Load and analyse a scan file, a 4D sequence folder or a .npz."""
+        self.controller.open(os.fspath(path))
+
+    def open_manifest(self, path: str, select_first: bool = False) -> None:
+        """Read a manifest CSV (in a worker) into the browser."""
+        path = os.fspath(path)
+        self._set_task("browser", f"reading {Path(path).name}")
+        self._run(read_manifest, path, returned=lambda rows: self._show_rows(rows, path, select_first, path),
+                  errored=lambda e: self._failed(f"Cannot open manifest: {error_text(e)}"))
+
+    def open_dataset(self, folder: str, fmt: str, select_first: bool = False) -> None:
+        """Index a data-set folder of layout ``fmt`` (in a worker) into the browser; its manifest is saved under the
+        data folder (manifests/) so the training panel can use it."""
+        folder = os.fspath(folder)
+        if fmt not in FORMATS:
+            self.show_error(f"Unknown data-set layout {fmt!r} (known: {', '.join(FORMATS)})")
+            return
+        out = self.data_dir / "manifests" / f"{Path(folder).name or 'dataset'}-{fmt}.csv"
+        self._set_task("browser", f"indexing {Path(folder).name} as {FORMATS[fmt]}")
+
+        def job():
+            result = index_dataset(folder, fmt)
+            return result.rows, write_manifest(result.rows, out), len(result.skipped)
+
+        def done(out_tuple):
+            rows, manifest, skipped = out_tuple
+            self._show_rows(rows, folder, select_first, str(manifest))
+            if skipped:
+                self.show_message(f"{skipped} file(s) of {folder} did not fit the {FORMATS[fmt]} layout and were "
+                                  "skipped", "warning")
+
+        self._run(job, returned=done, errored=lambda e: self._failed(f"Cannot open data set: {error_text(e)}"))
+
+    def _show_rows(self, rows, source: str, select_first: bool, manifest: str) -> None:
+        self._set_task("browser", "")
+        if not rows:
+            self.show_error(f"{source}: no scans listed")
+            return
+        self.browser.set_rows(rows, source)
+        self.show_panel("browser")
+        self.training.set_default_data(manifest)
+        self._add_recent(manifest)  # a data-set folder comes back as its saved manifest
+        if select_first:
+            self.browser.select_row(0)
+
+    def export_result(self, path: str) -> None:
+        """Write the current result (one row) to ``path`` (.csv or .json), in a worker."""
+        scored = self.controller.current
+        if scored is None:
+            self.show_error("Nothing to export yet: open a scan first.")
+            return
+        record = PredictionRecord(scored.result.source, result=scored.result)
+        meta = ExportMeta(scored.checkpoint, scored.prompt_set, tuple(scored.result.probabilities))
+        self._run(write_results, [record], path, meta,
+                  returned=lambda p: self.show_message(f"Result saved to {p}", "info"),
+                  errored=lambda e: self._failed(f"Cannot export: {error_text(e)}"))
+
+    def start_batch(self, paths: list[str], out_path: str) -> bool:
+        """Analyse ``paths`` and write the results to ``out_path`` (.csv / .json). False (with a message) when it
+        cannot start."""
+        analyzer = self.controller.analyzer
+        if analyzer is None:
+            self.show_error("No model loaded yet: wait for it, or open a checkpoint.")
+            return False
+        if self.batch.running:
+            self.show_error("A batch analysis is already running; cancel it first.")
+            return False
+        meta = ExportMeta(self.controller.checkpoint, analyzer.prompt_set.name, tuple(analyzer.labels))
+        try:
+            self.batch.start(paths, analyzer, out_path, meta)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return False
+        return True
+
+    def start_batch_folder(self, folder: str, out_path: str) -> None:
+        """Collect the scans under ``folder`` (in a worker), then :meth:`start_batch`."""
+        self._run(collect_folder, folder, returned=lambda paths: self.start_batch(paths, out_path),
+                  errored=lambda e: self._failed(f"Cannot analyse folder: {error_text(e)}"))
+
+    # ------------------------------------------------------------------------------------------------ dialogs
+    def ask_open_file(self, title: str, filters: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, title, self._last_dir(), filters)
+        return path
+
+    def ask_folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self, title, self._last_dir())
+
+    def ask_save_file(self, title: str, filters: str, suggested: str) -> str:
+        path, chosen = QFileDialog.getSaveFileName(self, title, str(Path(self._last_dir()) / suggested), filters)
+        if path and not Path(path).suffix:
+            path += ".json" if "json" in chosen.lower() else ".csv"
+        return path
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("last_dir", str(Path.home())) or Path.home())
+
+    def _remember_dir(self, path: str) -> None:
+        p = Path(path)
+        self.settings.setValue("last_dir", str(p if p.is_dir() else p.parent))
+
+    def _open_scan_dialog(self) -> None:
+        path = self.ask_open_file("Open scan", SCAN_FILTER)
+        if path:
+            self._remember_dir(path)
+            self.open_path(path)
+
+    def _open_sequence_dialog(self) -> None:
+        path = self.ask_folder("Open 4D sequence folder")
+        if path:
+            self._remember_dir(path)
+            self.open_path(path)
+
+    def _open_dataset_dialog(self, fmt: str | None) -> None:
+        fmt = fmt or str(self.browser.format_box.currentData())
+        folder = self.ask_folder(f"Open {FORMATS.get(fmt, fmt)} data-set folder")
+        if folder:
+            self._remember_dir(folder)
+            self.open_dataset(folder, fmt, select_first=True)
+
+    def _open_manifest_dialog(self) -> None:
+        path = self.ask_open_file("Open manifest", "Manifest (*.csv);;All files (*)")
+        if path:
+            self._remember_dir(path)
+            self.open_manifest(path, select_first=True)
+
+    def _open_checkpoint_dialog(self) -> None:
+        path = self.ask_open_file("Open checkpoint", "Checkpoints (*.ckpt *.pt);;All files (*)")
+        if path:
+            self._remember_dir(path)
+            self.use_checkpoint(path)
+
+    def _export_dialog(self) -> None:
+        if self.controller.current is None:
+            self.show_error("Nothing to export yet: open a scan first.")
+            return
+        stem = Path(self.controller.current.result.source).stem or "result"
+        path = self.ask_save_file("Export result", RESULT_FILTER, f"{stem}.csv")
+        if path:
+            self._remember_dir(path)
+            self.export_result(path)
+
+    def _batch_folder_dialog(self) -> None:
+        folder = self.ask_folder("Analyse every scan in folder")
+        if not folder:
+            return
+        out = self.ask_save_file("Save the results as", RESULT_FILTER, f"{Path(folder).name}-results.csv")
+        if out:
+            self._remember_dir(out)
+            self.start_batch_folder(folder, out)
+
+    def _batch_list_dialog(self) -> None:
+        rows = self.browser.visible_rows()
+        if not rows:
+            path = self.ask_open_file("Analyse the scans of manifest", "Manifest (*.csv);;All files (*)")
+            if not path:
+                return
+            try:
+                rows = read_manifest(path)
+            except (ValueError, OSError) as exc:
+                self.show_error(f"Cannot open manifest: {exc}")
+                return
+        source = Path(self.browser.source() or "list").stem
+        out = self.ask_save_file("Save the results as", RESULT_FILTER, f"{source}-results.csv")
+        if out:
+            self._remember_dir(out)
+            self.start_batch(batch_inputs(rows), out)
+
+    def _screenshot_dialog(self) -> None:
+        stem = Path(self.controller.loaded.path).stem if self.controller.loaded else "view"
+        path = self.ask_save_file("Save 3D screenshot", "PNG image (*.png)", f"{stem}.png")
+        if path:
+            try:
+                saved = self.viewer.save_screenshot(path)
+            except (OSError, RuntimeError, ValueError) as exc:
+                self.show_error(f"Cannot save the screenshot: {exc}")
+                return
+            self.show_message(f"Screenshot saved to {saved}", "info")
+
+    def _toggle_play(self) -> None:
+        if self.viewer.is_playing:
+            self.viewer.pause()
+        else:
+            self.viewer.play()
+
+    # ------------------------------------------------------------------------------------------------ controller events
+    def _on_analyzer_ready(self, analyzer) -> None:
+        path = self.controller.checkpoint
+        self.model_label.setText(f"model: {Path(path).name} \u00b7 prompts: {analyzer.prompt_set.name}")
+        self.model_label.setToolTip(path)
+        self.device_label.setText(f"device: {device_description(analyzer.device)}")
+        if not self.controller.prompts_edited:
+            self.prompt_editor.set_prompt_set(analyzer.prompt_set)
+        self.results.set_model(path, analyzer.prompt_set.name)
+        self.settings.setValue("checkpoint", path)
+        self.modelReady.emit()
+
+    def _on_input_loaded(self, loaded) -> None:
+        if loaded.is_sequence:
+            self.viewer.show_sequence(list(loaded.frames))
+        else:
+            self.viewer.show_scan(loaded.scan)
+        self.results.set_pending(f"analysing {Path(loaded.path).name}\u2026")
+        self.views.set_weights(None)
+        self._add_recent(loaded.path)
+        self.setWindowTitle(f"{Path(loaded.path).name} \u2014 SMILE-VLM Analyzer")
+
+    def _on_result(self, scored: ScoredResult) -> None:
+        r = scored.result
+        if r.views is self._shown_views:  # re-scored (prompt edit): same pictures, new weights
+            self.views.set_weights(r.view_weights)
+        else:
+            yaws = self.controller.analyzer.render_config.yaws if self.controller.analyzer else None
+            self.views.set_views(r.views, r.view_weights, yaws, scored.dynamic)
+            self._shown_views = r.views
+        self.results.set_result(r.probabilities, r.top, scored.uncertainty, r.source, scored.checkpoint,
+                                scored.prompt_set)
+
+    def _on_prompts_changed(self, prompt_set) -> None:
+        """Re-score with the edited prompts; during a batch the edit waits for its end (one prompt set per file)."""
+        if self.batch.running:
+            self._deferred_prompts = prompt_set
+            self.show_message("The prompt edit applies when the batch analysis ends.", "info")
+        else:
+            self.controller.set_prompts(prompt_set)
+
+    def _on_controller_activity(self, text: str) -> None:
+        self._set_task("analysis", text)
+
+    def _set_task(self, key: str, text: str) -> None:
+        """What runs now, shown in the status bar ("ready" when nothing does)."""
+        if text:
+            self._tasks[key] = text
+        else:
+            self._tasks.pop(key, None)
+        self.activity_label.setText(" \u00b7 ".join(self._tasks.values()) or "ready")
+
+    def _on_batch_progress(self, done: int, total: int, path: str) -> None:
+        self.results.batch_progress(done, total, path)
+        self._set_task("batch", f"batch: {done} / {total}")
+
+    def _on_batch_finished(self, outcome: BatchOutcome) -> None:
+        self.last_batch = outcome
+        if self._deferred_prompts is not None:
+            prompts, self._deferred_prompts = self._deferred_prompts, None
+            self.controller.set_prompts(prompts)
+        text = outcome.summary()
+        self.results.batch_finished(text)
+        self._set_task("batch", "")
+        self.show_message(f"Batch: {text}", "error" if outcome.error else ("warning" if outcome.n_failed else "info"))
+
+    # ------------------------------------------------------------------------------------------------ messages
+    def show_error(self, text: str) -> None:
+        self.show_message(text, "error")
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.banner.show_message(text, level)
+        self.statusBar().showMessage(text.splitlines()[0] if text else "", 8000)
+
+    def _failed(self, text: str) -> None:
+        self._set_task("browser", "")
+        self.show_error(text)
+
+    # ------------------------------------------------------------------------------------------------ recent files
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        recent = [p for p in self.recent_files() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _=False, p=path: self._open_recent(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _open_recent(self, path: str) -> None:
+        if Path(path).is_dir() and not any(Path(path).iterdir()):
+            self.show_error(f"{path}: the folder is empty")
+            return
+        self.open_any(path)
+
+    # ------------------------------------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_any(paths[0])
+            if len(paths) > 1:
+                self.show_message(f"Opened {Path(paths[0]).name}; drop one file at a time (or use Analyse folder)",
+                                  "warning")
+
+    # ------------------------------------------------------------------------------------------------ workers
+    def _run(self, func, *args, returned, errored):
+        return start_worker(self._workers, func, *args, returned=returned, errored=errored)
+
+    def closeEvent(self, event) -> None:
+        if not self._closing:
+            self._closing = True
+            self.batch.cancel()
+            if self.firstrun is not None:
+                self.firstrun.shutdown()
+            self.training.shutdown()
+            self.viewer.close_plotter()
+            self.controller.shutdown()
+            self._keep_prompt_draft()
+            self.settings.sync()
+        super().closeEvent(event)
+
+
+def delayed_start(window: MainWindow) -> None:
+    """Run :meth:`MainWindow.start` from the event loop once the window is on screen."""
+    QTimer.singleShot(0, window.start)

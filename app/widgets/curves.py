@@ -1,0 +1,100 @@
+"""Live training curves: the loss terms (top, log scale while every value is positive) and the throughput in
+samples/s (bottom) against the optimizer step, drawn with matplotlib's Qt canvas.
+
+Only the presentation lives here: the series come from app.controllers.training.RunState. Long series are thinned
+to at most MAX_DRAWN points per line (every k-th point, the last one always kept) so a redraw stays cheap; the
+canvas is redrawn lazily (draw_idle) and only when a series changed.
+"""
+
+from __future__ import annotations
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+
+from app.controllers.training import LOSS_TERMS, THROUGHPUT
+
+MAX_DRAWN = 2000
+_LABELS = {
+    "loss": "total loss",
+    "mv_bt": "multi-view Barlow Twins",
+    "vl_align": "vision-language alignment",
+    "red_min": "redundancy minimisation",
+    THROUGHPUT: "samples/s",
+}
+
+
+def thin(steps: list[int], values: list[float], limit: int = MAX_DRAWN) -> tuple[list[int], list[float]]:
+    """At most about ``limit`` evenly strided points, the last point kept."""
+    n = len(steps)
+    if n <= limit:
+        return steps, values
+    k = -(-n // limit)
+    xs, ys = steps[::k], values[::k]
+    if xs[-1] != steps[-1]:
+        xs, ys = xs + [steps[-1]], ys + [values[-1]]
+    return xs, ys
+
+
+class LossCurves(QWidget):
+    """Per-term loss curves and throughput; :meth:`set_series` replaces what is shown."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.figure = Figure(figsize=(5, 3.6), dpi=90, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.canvas.setMinimumHeight(200)
+        self.ax_loss, self.ax_speed = self.figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+        self.ax_loss.set_ylabel("loss")
+        self.ax_speed.set_ylabel("samples/s")
+        self.ax_speed.set_xlabel("step")
+        for ax in (self.ax_loss, self.ax_speed):
+            ax.grid(True, alpha=0.3)
+        self._lines = {}
+        for term in LOSS_TERMS:
+            (self._lines[term],) = self.ax_loss.plot([], [], label=_LABELS[term], lw=1.8 if term == "loss" else 1.2)
+        (self._lines[THROUGHPUT],) = self.ax_speed.plot([], [], color="0.35", lw=1.0)
+        self._counts: dict[str, int] = {k: 0 for k in self._lines}
+        self._signature: tuple = ()
+        self._legend = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+
+    def point_count(self, term: str = "loss") -> int:
+        """How many points of ``term`` the curves hold (before thinning)."""
+        return self._counts.get(term, 0)
+
+    def set_series(self, series: dict[str, tuple[list[int], list[float]]]) -> None:
+        """Show ``series`` (term -> (steps, values)); terms absent or empty are hidden."""
+        signature = tuple((k, len(v[0]), v[0][-1] if v[0] else None, v[1][-1] if v[1] else None)
+                          for k, v in sorted(series.items()))
+        if signature == self._signature:
+            return
+        self._signature = signature
+        low, high = float("inf"), 0.0
+        shown = []
+        for term, line in self._lines.items():
+            steps, values = series.get(term, ([], []))
+            self._counts[term] = len(steps)
+            xs, ys = thin(list(steps), list(values))
+            line.set_data(xs, ys)
+            line.set_visible(bool(xs))
+            if xs and term != THROUGHPUT:
+                shown.append(line)
+                low, high = min(low, min(ys)), max(high, max(ys))
+        # log scale when the loss spans more than a decade (and is positive), else linear
+        self.ax_loss.set_yscale("log" if shown and low > 0 and high / low > 10 else "linear")
+        for ax in (self.ax_loss, self.ax_speed):
+            ax.relim(visible_only=True)
+            ax.autoscale_view()
+        if self._legend is not None:
+            self._legend.remove()
+            self._legend = None
+        if shown:
+            self._legend = self.ax_loss.legend(handles=shown, loc="upper right", fontsize="small")
+        self.canvas.draw_idle()
+
+    def clear(self) -> None:
+        self.set_series({})

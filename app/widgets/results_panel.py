@@ -1,0 +1,218 @@
+"""Zero-shot results: class probabilities as a sorted bar chart, the top class with its uncertainty (normalised
+entropy, top-1 - top-2 margin, computed by core.inference.uncertainty), the checkpoint and prompt set used, and the
+export / batch controls (with progress and cancel). The panel only shows state; the window does the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.inference.uncertainty import Uncertainty
+
+ROW_HEIGHT = 22
+TOP_COLOUR = QColor("#2f7ed8")
+BAR_COLOUR = QColor("#9db9d8")
+DASH = "\u2014"
+
+
+def short_name(path: str) -> str:
+    """'folder/name' of a path: a sequence folder's own name (e.g. 'Happy') says little without its parent."""
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
+
+
+class ProbabilityChart(QWidget):
+    """Horizontal bars, most probable first, each labelled with its class and percentage."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._items: list[tuple[str, float]] = []
+        self._stale = False
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
+
+    def set_probabilities(self, probabilities: Mapping[str, float]) -> None:
+        self._items = sorted(((str(k), float(v)) for k, v in probabilities.items()), key=lambda kv: -kv[1])
+        self._stale = False
+        self.updateGeometry()
+        self.update()
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey the bars out while a new result is on its way."""
+        self._stale = stale
+        self.update()
+
+    def items(self) -> list[tuple[str, float]]:
+        return list(self._items)
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, max(1, len(self._items)) * ROW_HEIGHT + 4)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, max(1, len(self._items)) * ROW_HEIGHT + 4)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        metrics = QFontMetrics(self.font())
+        label_w = max((metrics.horizontalAdvance(label) for label, _ in self._items), default=0) + 10
+        label_w = min(label_w, self.width() // 2)
+        value_w = metrics.horizontalAdvance("100.0 %") + 8
+        bar_w = max(10, self.width() - label_w - value_w)
+        for row, (label, p) in enumerate(self._items):
+            y = 2 + row * ROW_HEIGHT
+            text_rect = QRectF(0, y, label_w - 6, ROW_HEIGHT - 4)
+            painter.setPen(self.palette().text().color())
+            painter.drawText(text_rect, Qt.AlignRight | Qt.AlignVCenter,
+                             metrics.elidedText(label, Qt.ElideRight, int(text_rect.width())))
+            colour = QColor(TOP_COLOUR if row == 0 else BAR_COLOUR)
+            if self._stale:
+                colour.setAlpha(90)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 18))
+            painter.drawRoundedRect(QRectF(label_w, y + 3, bar_w, ROW_HEIGHT - 10), 3, 3)
+            painter.setBrush(colour)
+            painter.drawRoundedRect(QRectF(label_w, y + 3, max(1.0, bar_w * p), ROW_HEIGHT - 10), 3, 3)
+            painter.setPen(self.palette().text().color())
+            painter.drawText(QRectF(label_w + bar_w + 4, y, value_w, ROW_HEIGHT - 4),
+                             Qt.AlignLeft | Qt.AlignVCenter, f"{100 * p:.1f} %")
+        painter.end()
+
+
+class ResultsPanel(QWidget):
+    """set_result(...) / set_pending(...) / clear(); batch_started / batch_progress / batch_finished.
+
+    Signals: exportRequested (the current result), batchFolderRequested, batchManifestRequested, cancelRequested.
+    """
+
+    exportRequested = Signal()
+    batchFolderRequested = Signal()
+    batchManifestRequested = Signal()
+    cancelRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.top_label = QLabel("No result yet")
+        self.top_label.setWordWrap(True)
+        self.top_label.setStyleSheet("font-size:16pt; font-weight:bold")
+        self.uncertainty_label = QLabel()
+        self.uncertainty_label.setWordWrap(True)
+        self.uncertainty_label.setToolTip(
+            "Normalised entropy: 0 = certain, 1 = uniform over the classes.\n"
+            "Margin: probability of the top class minus that of the second."
+        )
+        self.chart = ProbabilityChart()
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.model_label.setStyleSheet("color:gray")
+        for w in (self.top_label, self.uncertainty_label, self.chart, self.source_label, self.model_label):
+            layout.addWidget(w)
+
+        buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export result\u2026")
+        self.export_button.setToolTip("Save this result as CSV or JSON")
+        self.export_button.setEnabled(False)
+        self.folder_button = QPushButton("Analyse folder\u2026")
+        self.folder_button.setToolTip("Analyse every scan in a folder and save the results as CSV or JSON")
+        self.manifest_button = QPushButton("Analyse list\u2026")
+        self.manifest_button.setToolTip("Analyse the scans listed in the browser (or a manifest) and save the results")
+        for b in (self.export_button, self.folder_button, self.manifest_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        batch = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m")
+        self.cancel_button = QPushButton("Cancel")
+        batch.addWidget(self.progress, 1)
+        batch.addWidget(self.cancel_button)
+        self.batch_label = QLabel()
+        self.batch_label.setWordWrap(True)
+        layout.addLayout(batch)
+        layout.addWidget(self.batch_label)
+        layout.addStretch(1)
+        self._batch_widgets = (self.progress, self.cancel_button)
+        for w in self._batch_widgets:
+            w.hide()
+        self.batch_label.hide()
+
+        self.export_button.clicked.connect(self.exportRequested)
+        self.folder_button.clicked.connect(self.batchFolderRequested)
+        self.manifest_button.clicked.connect(self.batchManifestRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self._probabilities: dict[str, float] = {}
+
+    # ------------------------------------------------------------------------------------------------ result
+    def set_result(self, probabilities: Mapping[str, float], top: str, uncertainty: Uncertainty, source: str,
+                   checkpoint: str, prompt_set: str) -> None:
+        self._probabilities = {str(k): float(v) for k, v in probabilities.items()}
+        self.top_label.setText(f"{top}  {100 * self._probabilities.get(top, 0.0):.1f} %")
+        self.uncertainty_label.setText(
+            f"uncertainty: entropy {uncertainty.entropy:.2f} (normalised) \u00b7 "
+            f"margin {uncertainty.margin:.2f} over {uncertainty.second or DASH}"
+        )
+        self.chart.set_probabilities(self._probabilities)
+        self.source_label.setText(f"<b>Input:</b> {short_name(source)}" if source else "")
+        self.source_label.setToolTip(source)
+        self.set_model(checkpoint, prompt_set)
+        self.export_button.setEnabled(True)
+
+    def set_model(self, checkpoint: str, prompt_set: str) -> None:
+        self.model_label.setText(f"checkpoint: {Path(checkpoint).name if checkpoint else DASH} \u00b7 "
+                                 f"prompt set: {prompt_set or DASH}")
+        self.model_label.setToolTip(checkpoint)
+
+    def set_pending(self, text: str) -> None:
+        """A new result is being computed: say so and grey the old bars."""
+        self.chart.set_stale(True)
+        self.uncertainty_label.setText(text)
+
+    def clear(self) -> None:
+        self._probabilities = {}
+        self.top_label.setText("No result yet")
+        self.uncertainty_label.clear()
+        self.source_label.clear()
+        self.chart.set_probabilities({})
+        self.export_button.setEnabled(False)
+
+    def probabilities(self) -> dict[str, float]:
+        return dict(self._probabilities)
+
+    # ------------------------------------------------------------------------------------------------ batch
+    def batch_started(self, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(0)
+        for w in self._batch_widgets:
+            w.show()
+        self.cancel_button.setEnabled(True)
+        self.batch_label.setText(f"analysing {total} input(s)\u2026")
+        self.batch_label.show()
+        self.folder_button.setEnabled(False)
+        self.manifest_button.setEnabled(False)
+
+    def batch_progress(self, done: int, total: int, path: str) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.batch_label.setText(f"{done} / {total}: {Path(path).name}")
+
+    def batch_finished(self, text: str) -> None:
+        for w in self._batch_widgets:
+            w.hide()
+        self.batch_label.setText(text)
+        self.folder_button.setEnabled(True)
+        self.manifest_button.setEnabled(True)

@@ -1,0 +1,317 @@
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from app.controllers import analysis
+from app.main_window import AppOptions, MainWindow
+from core.cli import app_cmd
+from core.cli.app_cmd import AppLaunch, launch_command
+from core.datasets import ManifestRow, write_manifest
+from core.inference.export import read_csv
+from core.prompts import PromptSet
+
+from .conftest import face, write_scan, write_sequence
+
+FORMATS = (".wrl", ".bnt", ".obj", ".ply", ".stl", ".off", ".xyz", ".npy")
+POINT_CLOUDS = (".xyz", ".npy")
+
+
+def open_and_wait(window, qtbot, path, timeout=60_000):
+    path = str(path)
+    with qtbot.waitSignal(window.controller.resultReady, timeout=timeout,
+                          check_params_cb=lambda s: s.result.source == path) as sig:
+        window.open_path(path)
+    return sig.args[0]
+
+
+def expect_error(window, qtbot, action, timeout=30_000):
+    with qtbot.waitSignal(window.banner.messageShown, timeout=timeout,
+                          check_params_cb=lambda level, text: level == "error") as sig:
+        action()
+    return sig.args[1]
+
+
+def test_open_every_format_and_a_sequence(window, qtbot, tmp_path):
+    for ext in FORMATS:
+        path = write_scan(tmp_path / f"scan{ext}")
+        scored = open_and_wait(window, qtbot, path)
+        r = scored.result
+        assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+        assert window.results.probabilities() == pytest.approx(r.probabilities)
+        assert window.views.n_views() == 3 and sum(window.views.weights()) == pytest.approx(1.0, abs=1e-5)
+        assert window.viewer.mesh.n_points == window.controller.loaded.scan.n_vertices
+        assert (window.viewer.actor.prop.style == "Points") == (ext in POINT_CLOUDS), ext
+        assert not scored.dynamic and not window.viewer.timeline.isVisible()
+        assert 0.0 <= scored.uncertainty.entropy <= 1.0
+    assert window.banner.history == []  # no error on the way
+
+    seq = write_sequence(tmp_path / "seq", 5)
+    scored = open_and_wait(window, qtbot, seq)
+    assert scored.dynamic and "dynamic images" in window.views.title.text()
+    assert window.views.n_views() == 3 and sum(window.views.weights()) == pytest.approx(1.0, abs=1e-5)
+    assert window.viewer.n_frames == 5 and window.viewer.timeline.isVisible()
+    actor, mesh = window.viewer.actor, window.viewer.mesh
+    frames = []
+    window.viewer.frameChanged.connect(frames.append)
+    window.viewer.play()
+    qtbot.waitUntil(lambda: len(frames) >= 2, timeout=10_000)
+    window.viewer.pause()
+    assert window.viewer.actor is actor and window.viewer.mesh is mesh
+    assert window.viewer.frame_index == frames[-1] != 0
+
+    npz = tmp_path / "seq.npz"
+    scans = [face(b) for b in (0.0, 0.1, 0.2)]
+    np.savez(npz, vertices=np.stack([s.vertices for s in scans]), faces=scans[0].faces)
+    assert open_and_wait(window, qtbot, npz).dynamic and window.viewer.n_frames == 3
+
+    recent = window.recent_files()
+    assert recent[0] == str(npz) and seq in recent and len(recent) == 10  # newest first, capped
+    assert [a.text() for a in window.recent_menu.actions()] == recent
+    assert "CPU" in window.device_label.text() or "GPU" in window.device_label.text()
+    if not torch.cuda.is_available():
+        assert window.device_label.text() == "device: CPU"
+
+
+def malformed_files(folder: Path) -> list[Path]:
+    folder.mkdir()
+    files = {
+        "bad_header.wrl": b"#VRML V1.0 ascii\nSeparator { }\n",
+        "truncated.bnt": b"\x10\x00\x05",
+        "garbage.obj": b"this is not a mesh\n",
+        "truncated.ply": b"ply\nformat binary_little_endian 1.0\nelement vertex 1000\nproperty float x\n"
+                         b"property float y\nproperty float z\nend_header\n\x00\x01",
+        "empty.stl": b"",
+        "garbage.off": b"OFF\n3 1 0\n0 0 0\n1 nan 0\n",
+        "nan.xyz": b"1 2 3\nnan 0 1\n4 5 6\n",
+        "wrong_shape.npy": None,
+    }
+    out = []
+    for name, data in files.items():
+        path = folder / name
+        if data is None:
+            np.save(path, np.zeros((4, 2), np.float32))
+        else:
+            path.write_bytes(data)
+        out.append(path)
+    (folder / "no_frames").mkdir()
+    (folder / "no_frames" / "readme.txt").write_text("no scans here")
+    out += [folder / "no_frames", folder / "missing.obj", folder / "unknown.abc"]
+    (folder / "unknown.abc").write_text("?")
+    return out
+
+
+def test_malformed_inputs_show_a_message_and_keep_the_app(window, qtbot, tmp_path):
+    good = write_scan(tmp_path / "good.obj")
+    before = open_and_wait(window, qtbot, good).result.probabilities
+    for bad in malformed_files(tmp_path / "bad"):
+        text = expect_error(window, qtbot, lambda b=bad: window.open_path(str(b)))
+        assert bad.name in text, text
+        assert window.banner.isVisible() and window.banner.level() == "error"
+        assert window.results.probabilities() == before  # what was shown stays
+        assert window.controller.loaded.path == good
+        assert window.isVisible()
+    other = write_scan(tmp_path / "other.ply", face(0.3))
+    assert open_and_wait(window, qtbot, other).result.source == other  # still working
+
+
+def test_bad_checkpoints_keep_the_model(window, qtbot, tmp_path, tiny_checkpoint):
+    damaged = tmp_path / "damaged.ckpt"
+    damaged.write_bytes(Path(tiny_checkpoint).read_bytes()[:5000])
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {"w": torch.zeros(3)}}, foreign)
+    analyzer = window.controller.analyzer
+    for path, reason in ((damaged, "damaged or truncated"), (foreign, "not a SMILE-VLM checkpoint")):
+        text = expect_error(window, qtbot, lambda p=path: window.use_checkpoint(str(p)))
+        assert path.name in text and reason in text and "still using tiny.ckpt" in text
+        assert window.controller.analyzer is analyzer
+    scan = write_scan(tmp_path / "a.obj")
+    assert open_and_wait(window, qtbot, scan).checkpoint == tiny_checkpoint
+    assert window.settings.value("checkpoint") == tiny_checkpoint
+
+
+def test_prompt_edit_rescores_the_current_views_only(window, qtbot, tmp_path, monkeypatch):
+    scored = open_and_wait(window, qtbot, write_scan(tmp_path / "a.obj"))
+    views = scored.result.views
+    renders, loads = [], []
+    monkeypatch.setattr(analysis.RenderJob, "start", lambda self: renders.append(self))
+    monkeypatch.setattr(analysis, "load_input", lambda p: loads.append(p))
+    base = window.controller.analyzer.prompt_set
+    edited = PromptSet("expressions (edited)", {**base.classes, "smirk": ("a face with a smirk",)})
+    with qtbot.waitSignal(window.controller.resultReady, timeout=30_000) as sig:
+        window.prompt_editor.promptSetChanged.emit(edited)
+    new = sig.args[0]
+    assert renders == [] and loads == []  # no re-load, no re-render
+    assert new.result.views is views
+    assert list(new.result.probabilities) == list(edited.labels)
+    assert "smirk" in window.results.probabilities() and new.prompt_set == "expressions (edited)"
+    assert sum(new.result.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    assert "expressions (edited)" in window.results.model_label.text()
+    assert window.controller.timings["prompt_to_result_s"] > 0
+    assert window.controller.prompts_edited
+
+
+def test_manifest_browser_selection_analyses(window, qtbot, tmp_path):
+    paths = [write_scan(tmp_path / f"s{i}.obj", face(0.1 * i)) for i in range(3)]
+    rows = [ManifestRow(p, f"S{i}", "happiness", i + 1, "3d", 1, "user", f"s{i}") for i, p in enumerate(paths)]
+    manifest = write_manifest(rows, tmp_path / "list.csv")
+    with qtbot.waitSignal(window.controller.resultReady, timeout=60_000,
+                          check_params_cb=lambda s: s.result.source == paths[0]):
+        window.open_any(str(manifest))
+    assert len(window.browser.rows()) == 3
+    window.browser.table.setFocus()
+    with qtbot.waitSignal(window.controller.resultReady, timeout=60_000,
+                          check_params_cb=lambda s: s.result.source == paths[1]):
+        qtbot.keyClick(window.browser.table, Qt.Key_Down)
+    assert str(manifest) in window.recent_files()
+    text = expect_error(window, qtbot, lambda: window.open_dataset(str(tmp_path / "bad"), "bu3dfe"))
+    assert "Cannot open data set" in text
+    assert len(window.browser.rows()) == 3  # the open list stays
+
+    dataset = tmp_path / "BU3DFE"
+    names = ("F0001_HA04WH_F3D.wrl", "F0001_SA02WH_F3D.wrl", "F0001_NE00WH_F3D.wrl")
+    for name in names:
+        (dataset / "F0001").mkdir(parents=True, exist_ok=True)
+        write_scan(dataset / "F0001" / name)
+    target = str(dataset / "F0001" / names[0])
+    with qtbot.waitSignal(window.controller.resultReady, timeout=60_000,
+                          check_params_cb=lambda s: s.result.source == target):
+        window.open_dataset(str(dataset), "bu3dfe", select_first=True)
+    assert sorted((r.label, r.intensity) for r in window.browser.rows()) == [
+        ("happiness", 4), ("neutral", 0), ("sadness", 2)]
+    saved = window.data_dir / "manifests" / "BU3DFE-bu3dfe.csv"
+    assert saved.is_file() and window.recent_files()[:2] == [target, str(saved)]
+
+
+def test_export_result_and_batch_folder(window, qtbot, tmp_path):
+    assert "open a scan first" in expect_error(window, qtbot, lambda: window.export_result(str(tmp_path / "x.csv")))
+    path = write_scan(tmp_path / "one.obj")
+    scored = open_and_wait(window, qtbot, path)
+    with qtbot.waitSignal(window.banner.messageShown, timeout=10_000):
+        window.export_result(str(tmp_path / "one.csv"))
+    (row,) = read_csv(tmp_path / "one.csv")
+    assert row["path"] == path and row["probabilities"] == scored.result.probabilities
+    assert row["checkpoint"] == window.controller.checkpoint
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    inputs = [write_scan(folder / name) for name in ("a.obj", "b.wrl", "c.xyz")]
+    (folder / "broken.ply").write_text("ply\nnonsense\n")
+    with qtbot.waitSignal(window.batch.started, timeout=30_000):
+        window.start_batch_folder(str(folder), str(tmp_path / "batch.csv"))
+    labels = list(window.controller.analyzer.labels)
+    edited = PromptSet("edited", {"smile": ("a smiling face",), "frown": ("a frowning face",)})
+    with qtbot.waitSignal(window.batch.finished, timeout=120_000) as sig:
+        window.prompt_editor.promptSetChanged.emit(edited)  # waits for the batch's end
+    outcome = sig.args[0]
+    qtbot.waitUntil(lambda: window.controller.analyzer.prompt_set.name == "edited", timeout=30_000)
+    rows = read_csv(tmp_path / "batch.csv")
+    assert all(list(r["probabilities"]) == labels for r in rows if not r["error"])  # one prompt set throughout
+    assert [r["path"] for r in rows] == sorted(inputs + [str(folder / "broken.ply")])
+    assert [r["path"] for r in rows if r["error"]] == [str(folder / "broken.ply")]
+    assert window.last_batch is outcome and "1 failed" in window.results.batch_label.text()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    text = expect_error(window, qtbot, lambda: window.start_batch_folder(str(empty), str(tmp_path / "e.csv")))
+    assert "holds no scan file" in text
+
+
+def test_drop_a_file_and_switch_panels(window, qtbot, tmp_path):
+    path = write_scan(tmp_path / "dropped.stl")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    with qtbot.waitSignal(window.controller.resultReady, timeout=60_000,
+                          check_params_cb=lambda s: s.result.source == path):
+        window.dropEvent(event)
+    window.browser.filter_edit.setFocus()
+    qtbot.keyClicks(window.browser.filter_edit, "a b")  # Space and letters type text, not play/camera shortcuts
+    assert window.browser.filter_edit.text() == "a b" and not window.viewer.is_playing
+    for name in ("prompts", "training", "browser", "results", "views"):
+        window.show_panel(name)
+        assert window.docks[name].isVisible()
+    with pytest.raises(ValueError, match="unknown panel"):
+        window.show_panel("nope")
+
+
+def test_unsaved_prompt_edits_survive_closing_the_app(qtbot, tiny_checkpoint, data_dir):
+    from app.main_window import PROMPT_DRAFT
+
+    def start():
+        w = MainWindow(AppOptions(checkpoint=tiny_checkpoint, first_run=False, data_dir=str(data_dir)))
+        qtbot.addWidget(w)
+        w.show()
+        with qtbot.waitSignal(w.modelReady, timeout=120_000):
+            w.start()
+        return w
+
+    w = start()
+    label = w.prompt_editor.prompt_set.labels[0]
+    assert w.prompt_editor.controller.add_prompt(label, "a face I described myself")
+    assert w.prompt_editor.is_modified
+    w.close()
+    draft = data_dir / PROMPT_DRAFT
+    assert draft.is_file()
+
+    w = start()  # the edits come back, still unsaved, and the analysis uses them
+    assert w.prompt_editor.is_modified
+    assert "a face I described myself" in w.prompt_editor.prompt_set.classes[label]
+    assert w.controller.prompts_edited
+    assert "a face I described myself" in w.controller.analyzer.prompt_set.classes[label]
+    assert w.prompt_editor.save_file(data_dir / "mine.json")
+    w.close()
+    assert not draft.exists()  # saved in a file now: no draft left
+
+    draft.write_text("{not json", encoding="utf-8")  # a damaged draft: a warning, the file is kept
+    w = MainWindow(AppOptions(checkpoint=tiny_checkpoint, first_run=False, data_dir=str(data_dir)))
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.banner.messageShown, timeout=10_000,
+                          check_params_cb=lambda level, text: "cannot be read" in text) as sig:
+        w.start()
+    assert sig.args[0] == "warning" and str(draft) in sig.args[1]
+    with qtbot.waitSignal(w.modelReady, timeout=120_000):
+        pass
+    assert not w.prompt_editor.is_modified and draft.is_file()
+    w.close()
+
+
+def test_start_without_a_model(qtbot, data_dir, tmp_path):
+    w = MainWindow(AppOptions(first_run=False, data_dir=str(data_dir)))
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.banner.messageShown, timeout=10_000) as sig:
+        w.start()
+    assert sig.args[0] == "warning" and "No model yet" in sig.args[1]
+    path = write_scan(tmp_path / "a.obj")
+    with qtbot.waitSignal(w.controller.inputLoaded, timeout=30_000):
+        w.open_path(path)
+    assert w.viewer.mesh is not None and w.activity_label.text() == "waiting for the model"
+    assert "No model loaded" in expect_error(w, qtbot, lambda: w.start_batch([path], str(tmp_path / "o.csv")))
+    w.close()
+
+
+def test_command_line_launch(tmp_path, monkeypatch):
+    launch = AppLaunch(path=str(tmp_path / "a.obj"), checkpoint="m.ckpt", device="cpu", first_run=False)
+    cmd = launch_command(launch, python="py")
+    assert cmd == ["py", "-m", "app", str(tmp_path / "a.obj"), "--checkpoint", os.path.abspath("m.ckpt"),
+                   "--device", "cpu", "--no-first-run"]
+    with pytest.raises(ValueError):
+        AppLaunch(device="tpu")
+    parser = argparse.ArgumentParser()
+    app_cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["app", str(tmp_path / "seq"), "--checkpoint", "m.ckpt", "--no-first-run"])
+    calls = []
+    monkeypatch.setattr(app_cmd.subprocess, "call", lambda cmd: calls.append(cmd) or 7)
+    assert args.handler(args) == 7  # the app's exit status
+    assert calls == [[sys.executable, "-m", "app", str(tmp_path / "seq"), "--checkpoint", os.path.abspath("m.ckpt"),
+                      "--no-first-run"]]
+    out = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "scan file, 4D sequence folder" in out.stdout

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from app.widgets.viewer import ViewerWidget
+from core.scans import Scan
+
+from .conftest import face
+
+
+@pytest.fixture
+def viewer(qtbot):
+    v = ViewerWidget()
+    qtbot.addWidget(v)
+    v.resize(500, 450)
+    v.show()
+    qtbot.waitExposed(v)
+    yield v
+    v.close()
+    assert v._closed  # the VTK window is released with the widget
+
+
+def test_mesh_and_point_cloud_are_drawn(viewer):
+    scan = face(0.1)
+    viewer.show_scan(scan)
+    assert viewer.mesh.n_points == scan.n_vertices
+    assert viewer.mesh.n_cells == len(scan.faces)
+    assert "mesh" in viewer.info.text() and not viewer.timeline.isVisible()
+    cloud = Scan(scan.vertices, None, "cloud")
+    viewer.show_scan(cloud)
+    assert viewer.mesh.n_points == cloud.n_vertices and viewer.mesh.n_cells == cloud.n_vertices  # vertex cells
+    assert viewer.actor.prop.style == "Points"
+    assert "point cloud" in viewer.info.text()
+    assert len(viewer.plotter.actors) == 1  # the previous scan's actor was removed
+
+
+def test_sequence_plays_in_place(viewer, qtbot):
+    frames = [face(b, source=f"f{i}") for i, b in enumerate(np.linspace(0, 0.3, 6))]
+    viewer.show_sequence(frames)
+    assert viewer.timeline.isVisible() and viewer.n_frames == 6
+    actor, mesh = viewer.actor, viewer.mesh
+    seen = []
+    viewer.frameChanged.connect(seen.append)
+    viewer.set_fps(50)
+    viewer.play()
+    assert viewer.is_playing and viewer._timer.interval() == 20
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=10_000)
+    viewer.pause()
+    assert not viewer.is_playing
+    assert seen[:3] == [1, 2, 3]
+    assert viewer.actor is actor and viewer.mesh is mesh  # same actor and PolyData, points updated in place
+    i = viewer.frame_index
+    np.testing.assert_array_equal(np.asarray(viewer.mesh.points), frames[i].vertices)
+    assert viewer.timeline.slider.value() == i
+    viewer.timeline.slider.setValue(5)  # scrubbing
+    assert viewer.frame_index == 5
+    np.testing.assert_array_equal(np.asarray(viewer.mesh.points), frames[5].vertices)
+    assert viewer.timeline.label.text() == "frame 6 / 6"
+
+
+def test_frames_of_another_topology_keep_the_actor(viewer):
+    frames = [face(0.0, n=12), face(0.1, n=10)]
+    viewer.show_sequence(frames)
+    actor, mesh = viewer.actor, viewer.mesh
+    viewer.set_frame(1)
+    assert viewer.actor is actor and viewer.mesh is mesh
+    assert viewer.mesh.n_points == frames[1].n_vertices
+    viewer.set_frame(0)
+    assert viewer.mesh.n_points == frames[0].n_vertices
+
+
+def test_camera_presets(viewer):
+    viewer.show_scan(face(0.1))
+    for name, expected in (("front", (0, 0, 1)), ("left", (-1, 0, 0)), ("right", (1, 0, 0))):
+        viewer.camera_preset(name)
+        np.testing.assert_allclose(viewer.camera_direction(), expected, atol=1e-6)
+    viewer.camera_preset("reset")
+    np.testing.assert_allclose(viewer.camera_direction(), (1, 0, 0), atol=1e-6)  # reset keeps the direction
+    with pytest.raises(ValueError, match="unknown camera preset"):
+        viewer.camera_preset("top")
+
+
+def test_screenshot_png(viewer, tmp_path):
+    viewer.show_scan(face(0.2))
+    path = viewer.save_screenshot(tmp_path / "shot")
+    assert path.suffix == ".png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(path)
+    assert image.shape[0] > 100 and image.std() > 0.01  # not a blank frame: the scan is in it
