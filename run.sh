@@ -63,6 +63,10 @@ case "$cmd" in
         .venv/bin/lint-imports
         xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python -m pytest "$@"
         ;;
+    bundle)
+        setup; shift || true
+        .venv/bin/python packaging/build.py "$@"
+        ;;
     main)
         setup; shift || true
         if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
