@@ -3,13 +3,12 @@ samples/s (bottom) against the optimizer step, drawn with matplotlib's Qt canvas
 
 Only the presentation lives here: the series come from app.controllers.training.RunState. Long series are thinned
 to at most MAX_DRAWN points per line (every k-th point, the last one always kept) so a redraw stays cheap; the
-canvas is redrawn lazily (draw_idle) and only when a series changed.
+canvas is redrawn lazily (draw_idle) and only when a series changed. matplotlib is imported, and the figure built,
+only when the curves are first shown (it costs about 0.3 s of the app's start-up otherwise).
 """
 
 from __future__ import annotations
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.figure import Figure
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from app.controllers.training import LOSS_TERMS, THROUGHPUT
@@ -41,6 +40,27 @@ class LossCurves(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.figure = self.canvas = None
+        self._lines = {}
+        self._counts: dict[str, int] = {k: 0 for k in (*LOSS_TERMS, THROUGHPUT)}
+        self._series: dict[str, tuple[list[int], list[float]]] = {}
+        self._signature: tuple = ()
+        self._legend = None
+        self.setMinimumHeight(200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if self.figure is None:
+            self._build()
+            self._draw()
+        super().showEvent(event)
+
+    def _build(self) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
         self.figure = Figure(figsize=(5, 3.6), dpi=90, layout="constrained")
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -51,16 +71,10 @@ class LossCurves(QWidget):
         self.ax_speed.set_xlabel("step")
         for ax in (self.ax_loss, self.ax_speed):
             ax.grid(True, alpha=0.3)
-        self._lines = {}
         for term in LOSS_TERMS:
             (self._lines[term],) = self.ax_loss.plot([], [], label=_LABELS[term], lw=1.8 if term == "loss" else 1.2)
         (self._lines[THROUGHPUT],) = self.ax_speed.plot([], [], color="0.35", lw=1.0)
-        self._counts: dict[str, int] = {k: 0 for k in self._lines}
-        self._signature: tuple = ()
-        self._legend = None
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.canvas)
+        self._layout.addWidget(self.canvas)
 
     def point_count(self, term: str = "loss") -> int:
         """How many points of ``term`` the curves hold (before thinning)."""
@@ -73,11 +87,18 @@ class LossCurves(QWidget):
         if signature == self._signature:
             return
         self._signature = signature
+        self._series = dict(series)
+        for term in self._counts:
+            self._counts[term] = len(series.get(term, ([], []))[0])
+        if self.figure is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        series = self._series
         low, high = float("inf"), 0.0
         shown = []
         for term, line in self._lines.items():
             steps, values = series.get(term, ([], []))
-            self._counts[term] = len(steps)
             xs, ys = thin(list(steps), list(values))
             line.set_data(xs, ys)
             line.set_visible(bool(xs))

@@ -152,6 +152,9 @@ class ViewerWidget(QWidget):
         layout.addWidget(view, 1)
 
         self.timeline = Timeline(self)
+        policy = self.timeline.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # showing it for a 4D sequence must not resize (and re-allocate) the
+        self.timeline.setSizePolicy(policy)   # 3D view's render window: that cost a ~100 ms repaint in software GL
         self.timeline.hide()
         layout.addWidget(self.timeline)
         self._timer = QTimer(self)
