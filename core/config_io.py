@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +35,23 @@ def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict
     if not isinstance(data, dict):
         raise ValueError(f"{src}: expected a JSON object at the top level, got {type(data).__name__}")
     return data
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int = 2) -> Path:
+    """Write ``data`` as JSON (UTF-8, no NaN) through a temporary file in the same folder and os.replace, so a
+    reader never sees a half-written file; the folder is created. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=indent, ensure_ascii=False, allow_nan=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def dataclass_from_dict(cls: type[T], data: Any, source: str, what: str) -> T:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from core.config_io import write_json_atomic
 from core.eval.config import ExperimentRun, Preset, load_preset
 from core.eval.data import (
     DataSource,
@@ -37,7 +38,7 @@ from core.eval.data import (
     user_source,
 )
 from core.eval.folds import FoldPlan, subject_folds
-from core.eval.runner import CrossData, ExperimentData, Job, job_key, read_result, run_jobs, write_json_atomic
+from core.eval.runner import CrossData, ExperimentData, Job, job_key, read_result, run_jobs
 
 SUBDIRS = {"data": "data", "cache": "cache", "work": "work", "runs": "runs", "folds": "folds", "figures": "figures"}
 

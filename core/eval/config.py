@@ -10,13 +10,13 @@ Errors name the file and the offending entry.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from core.config_io import read_json_object
 from core.losses import LossWeights
 from core.model.config import ModelConfig
 from core.train.augment import AugmentConfig
@@ -388,19 +388,7 @@ def read_presets_file(path: str | Path | None = None) -> tuple[Path, dict[str, A
         src = resource_path(*PRESETS_FILE)
     else:
         src = Path(path)
-    try:
-        text = src.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{src}: benchmark presets file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{src}: cannot read the benchmark presets ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{src}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{src}: expected a JSON object at the top level")
-    return src, data
+    return src, read_json_object(src, "benchmark presets")
 
 
 def preset_names(path: str | Path | None = None) -> list[str]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from core.config_io import write_json_atomic
 from core.eval.config import MethodSpec, TrainSettings
 from core.eval.metrics import classification_metrics
 from core.model.config import ModelConfig
@@ -98,22 +97,6 @@ def job_key(payload: Mapping[str, Any]) -> str:
     """Hash (20 hex digits) of a job's defining settings, with RESULT_VERSION."""
     text = json.dumps({**payload, "result_version": RESULT_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON through a temporary file in the same folder and os.replace (never a half-written file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def read_result(path: Path, key: str) -> dict | None:
@@ -289,7 +272,7 @@ def run_job(job: Job, on_epoch: Callable[[int, dict], None] | None = None) -> di
         "samples_per_s": trained.samples_per_s,
         "seconds": time.perf_counter() - t0,
     }
-    write_json_atomic(job.result_path, result)
+    write_json_atomic(job.result_path, result, indent=1)
     return result
 
 

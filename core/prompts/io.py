@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from core.config_io import write_json_atomic
 from core.prompts.prompt_set import PromptSet
 
 DEFAULT_SET = "expressions"
@@ -50,20 +50,6 @@ def _read_json(path: Path) -> Any:
         raise ValueError(f"{path}: {exc}") from None
 
 
-def _write_json(data: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _is_ours(data: Any) -> bool:
     return isinstance(data, dict) and "classes" in data and isinstance(data["classes"], dict) and "name" in data
 
@@ -82,7 +68,7 @@ def load_prompt_set(path: str | os.PathLike[str]) -> PromptSet:
 
 def save_prompt_set(prompt_set: PromptSet, path: str | os.PathLike[str]) -> Path:
     """Write ``prompt_set`` in our format (atomic)."""
-    return _write_json(prompt_set.to_dict(), Path(path))
+    return write_json_atomic(Path(path), prompt_set.to_dict())
 
 
 def import_clip_benchmark(path: str | os.PathLike[str], name: str | None = None) -> PromptSet:
@@ -99,7 +85,7 @@ def import_clip_benchmark(path: str | os.PathLike[str], name: str | None = None)
 
 def export_clip_benchmark(prompt_set: PromptSet, path: str | os.PathLike[str]) -> Path:
     """Write the plain {label: [prompts]} form of ``prompt_set`` (atomic)."""
-    return _write_json({k: list(v) for k, v in prompt_set.classes.items()}, Path(path))
+    return write_json_atomic(Path(path), {k: list(v) for k, v in prompt_set.classes.items()})
 
 
 def read_prompt_file(path: str | os.PathLike[str]) -> PromptSet:

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from core.eval.folds import subject_folds
-from core.eval.runner import Job, job_key, read_result, run_job, run_jobs, score_modes, write_json_atomic
+from core.config_io import write_json_atomic
+from core.eval.runner import Job, job_key, read_result, run_job, run_jobs, score_modes
 
 from .eval_helpers import (
     CE,

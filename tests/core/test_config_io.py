@@ -1,0 +1,44 @@
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from core.config_io import dataclass_from_dict, read_json_object, write_json_atomic
+
+
+def test_read_json_object_names_the_file_and_the_reason(tmp_path):
+    good = tmp_path / "a.json"
+    good.write_text('{"x": 1}', encoding="utf-8")
+    assert read_json_object(good) == {"x": 1}
+    with pytest.raises(FileNotFoundError, match="b.json: presets file not found"):
+        read_json_object(tmp_path / "b.json", "presets")
+    with pytest.raises(ValueError, match="is a folder"):
+        read_json_object(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"x": ', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.json: not valid JSON \(line 1"):
+        read_json_object(bad)
+    bad.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ValueError, match="expected a JSON object at the top level, got list"):
+        read_json_object(bad)
+
+
+def test_write_json_atomic_round_trips_and_leaves_no_temporary(tmp_path):
+    path = write_json_atomic(tmp_path / "sub" / "out.json", {"name": "émotion", "v": [1.5, 2]}, indent=1)
+    assert json.loads(path.read_text(encoding="utf-8")) == {"name": "émotion", "v": [1.5, 2]}
+    assert "émotion" in path.read_text(encoding="utf-8")  # UTF-8, not \\u escapes
+    before = path.read_text(encoding="utf-8")
+    with pytest.raises(ValueError):
+        write_json_atomic(path, {"v": float("nan")})  # refused: the old file stays whole
+    assert path.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["out.json"]
+
+
+def test_dataclass_from_dict_refuses_unknown_keys():
+    @dataclass(frozen=True)
+    class C:
+        a: int = 1
+
+    assert dataclass_from_dict(C, {}, "src", "thing") == C()
+    with pytest.raises(ValueError, match="src"):
+        dataclass_from_dict(C, {"b": 2}, "src", "thing")
