@@ -8,13 +8,13 @@ settings, render cache and runs beside the demo).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 from pathlib import Path
 
-from core.firstrun import READY_NAME, DemoPaths
+from core.config_io import write_json_atomic
+from core.firstrun import DemoPaths
 
 #: Folder of the bundled demo inside the bundle.
 DEMO_FOLDER = "demo-data"
@@ -68,7 +68,5 @@ def install_demo(data_dir: str | os.PathLike[str], source: DemoPaths | None = No
             shutil.copyfile(src, tmp)
             os.replace(tmp, target.run_dir / name)
     info = {"checkpoint": str(target.checkpoint), "manifest": str(target.manifest), "installed_from": str(source.root)}
-    tmp = target.root / f".{READY_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target.ready_file)
+    write_json_atomic(target.ready_file, info)
     return True

@@ -37,21 +37,25 @@ def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict
     return data
 
 
-def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int = 2) -> Path:
-    """Write ``data`` as JSON (UTF-8, no NaN) through a temporary file in the same folder and os.replace, so a
-    reader never sees a half-written file; the folder is created. Returns the path."""
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) through a temporary file in the same folder and os.replace, so a reader never sees a
+    half-written file; the folder is created. Returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=indent, ensure_ascii=False, allow_nan=False)
-            handle.write("\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int = 2) -> Path:
+    """Write ``data`` as JSON (UTF-8, no NaN; refused before any file is touched) with :func:`write_text_atomic`."""
+    return write_text_atomic(path, json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def dataclass_from_dict(cls: type[T], data: Any, source: str, what: str) -> T:

@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from core.config_io import write_json_atomic
+
 #: Environment variable naming the data folder (tests point it at a temporary folder).
 ENV_VAR = "SMILE_VLM_DATA_DIR"
 #: resources/ file holding the first-run settings.
@@ -413,9 +415,7 @@ def build(root: str | os.PathLike[str] | None = None, config: FirstRunConfig | N
         return FirstRunResult(paths, "stopped", built, True, seconds)
     info = {"checkpoint": str(paths.checkpoint), "manifest": str(paths.manifest), "settings": config.to_dict(),
             "seconds": round(seconds, 1)}
-    tmp = paths.ready_file.with_name(f".{READY_NAME}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, paths.ready_file)
+    write_json_atomic(paths.ready_file, info)
     report(Progress("done", 1.0, f"the demo is ready ({seconds:.0f} s)"))
     return FirstRunResult(paths, "ready", built, True, seconds)
 

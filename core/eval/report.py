@@ -20,7 +20,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from core.config_io import write_text_atomic
 from core.eval.config import EVAL_TITLES, MethodSpec, Preset
 from core.eval.metrics import Summary, pooled_confusion, summarize
 
@@ -417,21 +417,8 @@ def write_csvs(out: Path, inputs: ReportInputs, aggs: dict) -> tuple[Path, Path]
     for name, rows in (("results.csv", fold_rows), ("summary.csv", summary_rows)):
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(rows)
-        paths.append(_write_text(out / name, buf.getvalue()))
+        paths.append(write_text_atomic(out / name, buf.getvalue()))
     return paths[0], paths[1]
-
-
-def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 # ------------------------------------------------------------------------------------------------ figures
@@ -648,8 +635,8 @@ def write_report(out: Path, inputs: ReportInputs) -> dict[str, Path]:
         "gain_heatmap": {"configurations": names, "gains_points": gains.tolist()},
         "paper": inputs.paper,
     }
-    paths["results_json"] = _write_text(out / "results.json", json.dumps(doc, indent=1, default=str) + "\n")
-    paths["report"] = _write_text(out / "report.md", _markdown(inputs, aggs, paths, out))
+    paths["results_json"] = write_text_atomic(out / "results.json", json.dumps(doc, indent=1, default=str) + "\n")
+    paths["report"] = write_text_atomic(out / "report.md", _markdown(inputs, aggs, paths, out))
     return paths
 
 

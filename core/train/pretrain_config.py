@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from core.config_io import dataclass_from_dict, read_json_object
+from core.config_io import dataclass_from_dict, read_json_object, write_json_atomic
 from core.losses import LossWeights
 from core.model.config import ModelConfig
 from core.train.augment import AugmentConfig
@@ -207,12 +207,7 @@ class PretrainConfig:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the config as indented JSON, atomically (temporary file, then rename)."""
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, out)
-        return out
+        return write_json_atomic(path, self.to_dict())
 
 
 def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
