@@ -41,6 +41,7 @@ from app.widgets.results_panel import ResultsPanel
 from app.widgets.training_panel import TrainingPanel
 from app.widgets.viewer import ViewerWidget
 from app.widgets.views_panel import ViewsPanel
+from core.cli.app_cmd import AppLaunch
 from core.datasets import FORMATS, index_dataset, read_manifest, write_manifest
 from core.firstrun import DemoPaths, data_dir
 from core.inference.export import ExportMeta, write_results
@@ -58,17 +59,11 @@ PANELS = ("browser", "prompts", "training", "results", "views")
 
 
 @dataclass(frozen=True)
-class AppOptions:
-    """path: scan, sequence folder / .npz or manifest to open; checkpoint / prompts ('' = last used, else the demo's /
-    the checkpoint's); device: 'cpu' / 'cuda' / '' (auto); data_dir ('' = default); first_run: build the demo when
-    there is no model; firstrun_config: a JSON file over resources/firstrun.json (tests use a tiny one)."""
+class AppOptions(AppLaunch):
+    """How the window starts: :class:`core.cli.app_cmd.AppLaunch` (path, checkpoint, prompts, device, data_dir,
+    first_run; paths made absolute, device checked) and firstrun_config, a JSON file over resources/firstrun.json
+    (tests use a tiny one)."""
 
-    path: str = ""
-    checkpoint: str = ""
-    prompts: str = ""
-    device: str = ""
-    data_dir: str = ""
-    first_run: bool = True
     firstrun_config: str = ""
 
 
