@@ -32,7 +32,8 @@ class SupervisedBaseline(nn.Module):
 
     @classmethod
     def from_config(cls, config: ModelConfig, n_classes: int, load_weights: bool = True) -> "SupervisedBaseline":
-        """A freshly initialised baseline (the text projection is a 1-wide placeholder the baseline never uses)."""
+        """A freshly initialised baseline. SmileVLM always carries a text projection; here it is 1 wide and unused
+        (cross-entropy needs no text), and trainable_parameters() leaves it out."""
         return cls(SmileVLM(config, text_dim=1, load_weights=load_weights), n_classes)
 
     def forward(self, views: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
