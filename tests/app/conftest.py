@@ -107,13 +107,9 @@ def no_leaks(request):
     from pyvista.plotting.plotter import _ALL_PLOTTERS
     from superqt.utils import WorkerBase
 
-    from PySide6.QtCore import QEvent
-
     app = QApplication.instance()
     WorkerBase.await_workers(30000)
     app.processEvents()
-    # Delete what this test scheduled for deletion now, not inside a later test's event loop.
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     visible = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     assert not visible, f"windows left open: {visible}"
     open_plotters = [p for p in _ALL_PLOTTERS.values() if not getattr(p, "_closed", True)]
