@@ -72,6 +72,20 @@ def _polydata(scan: Scan) -> pv.PolyData:
     return pv.PolyData(np.array(scan.vertices, dtype=np.float32), faces.ravel())
 
 
+def release_gl_wrappers(plotter) -> None:
+    """Drop pyvistaqt's Python wrappers of its QOpenGLWidget's GL context, the context's surface and functions.
+
+    pyvistaqt (0.13) keeps them after the plotter is closed. The surface is a QOffscreenSurface that Qt creates and
+    deletes with the widget; PySide got it through a QSurface* (not a QObject*), so it never learns of that deletion
+    and the stale wrapper stays in its object map: the next C++ object allocated at that address (a QAction, say) is
+    handed out as that QOffscreenSurface, and the heap is corrupted later (the crash at window teardown of issue 6).
+    Called after ``plotter.close()``, while the widget and its context are still alive; a no-op for other plotters.
+    """
+    forget = getattr(plotter, "_forget_context", None)
+    if callable(forget):
+        forget()
+
+
 class Timeline(QWidget):
     """Play/pause, a frame slider and a frame-rate spin box for a 4D sequence."""
 
@@ -367,6 +381,7 @@ class ViewerWidget(QWidget):
         self._timer.stop()
         self.actor = self.mesh = self._normals = None
         self.plotter.close()
+        release_gl_wrappers(self.plotter)
 
     def closeEvent(self, event) -> None:
         self.close_plotter()

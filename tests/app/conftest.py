@@ -103,6 +103,7 @@ def no_leaks(request):
     yield
     if "qtbot" not in request.fixturenames:
         return
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
     from pyvista.plotting.plotter import _ALL_PLOTTERS
     from superqt.utils import WorkerBase
@@ -110,6 +111,8 @@ def no_leaks(request):
     app = QApplication.instance()
     WorkerBase.await_workers(30000)
     app.processEvents()
+    # Delete what this test scheduled for deletion now (the window included), not inside a later test's event loop.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     visible = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     assert not visible, f"windows left open: {visible}"
     open_plotters = [p for p in _ALL_PLOTTERS.values() if not getattr(p, "_closed", True)]

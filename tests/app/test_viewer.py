@@ -87,3 +87,28 @@ def test_screenshot_png(viewer, tmp_path):
 
     image = mpimg.imread(path)
     assert image.shape[0] > 100 and image.std() > 0.01  # not a blank frame: the scan is in it
+
+
+def test_teardown_leaves_no_stale_qt_wrappers(qtbot):
+    """Once the viewer is deleted, no Python wrapper the plotter holds may still claim a live Qt object: a stale
+    wrapper (pyvistaqt's GL context surface) made PySide hand a later QAction out as a QOffscreenSurface and
+    corrupted the heap at window teardown."""
+    import shiboken6
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    v = ViewerWidget()
+    v.resize(300, 300)
+    v.show()
+    qtbot.waitExposed(v)
+    v.show_scan(face(0.1))
+    plotter = v.plotter
+    if hasattr(plotter, "_ctx"):  # pyvistaqt's QOpenGLWidget interactor: its context exists once it has painted
+        qtbot.waitUntil(lambda: plotter._ctx is not None, timeout=10_000)
+    v.close()
+    held = {name: value for name, value in vars(plotter).items() if isinstance(value, shiboken6.Object)}
+    v.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    assert not shiboken6.isValid(v)
+    stale = [name for name, value in held.items() if shiboken6.isValid(value)]
+    assert not stale, f"wrappers of deleted Qt objects still held by the plotter: {stale}"
