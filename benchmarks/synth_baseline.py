@@ -11,7 +11,8 @@ and chance (share of the most frequent class). BU-3DFE gives two figures from on
 expressions, intensities 3-4) and subset2 (all four intensities). The target band is 60-95 %.
 
 4D sets: --frames-4d overrides the frames per sequence (fewer frames keep the run short) and --stride
-is BaselineConfig.frame_stride (every S-th frame is resampled). The figures go to --json (default
+is BaselineConfig.frame_stride (every S-th frame is resampled; default 2 for bu4dfe, whose expressions last tens of
+frames, and 1 for 4dme, whose micro-expressions last 3-8 frames). The figures go to --json (default
 synth_baseline.json in the current folder).
 """
 
@@ -38,6 +39,8 @@ from core.synth.runner import INFO_FILE, RunConfig, generate  # noqa: E402
 
 SETS = ("bu3dfe", "bu4dfe", "4dme")
 BAND = (0.60, 0.95)
+#: Default frame stride of the baseline per 4D set.
+DEFAULT_STRIDE = {"bu4dfe": 2, "4dme": 1}
 
 
 def _figures(name: str, result: BaselineResult, seconds: float, extra: dict) -> dict:
@@ -83,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in SETS:
         parser.add_argument(f"--subjects-{name}", type=int, help=f"subjects of {name} (overrides --subjects)")
     parser.add_argument("--frames-4d", type=int, default=None, help="frames per 4D sequence (default: settings)")
-    parser.add_argument("--stride", type=int, default=2, help="baseline frame_stride for 4D sets (default 2)")
+    parser.add_argument("--stride", type=int, default=None,
+                        help=f"baseline frame_stride for 4D sets (default: {DEFAULT_STRIDE})")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--folds", type=int, default=10)
@@ -124,12 +128,13 @@ def main(argv: list[str] | None = None) -> int:
                                          [g for g, k in zip(groups, keep) if k], cfg)
                     figures.append(_figures(f"bu3dfe-{proto}", res, seconds, {"protocol": proto}))
                 continue
-            cfg = BaselineConfig(folds=args.folds, seed=args.seed, frame_stride=args.stride)
+            stride = args.stride or DEFAULT_STRIDE[name]
+            cfg = BaselineConfig(folds=args.folds, seed=args.seed, frame_stride=stride)
             index = index_dataset(out / "4dme.csv", "csv") if name == "4dme" else index_dataset(out, name)
             feats = extract_features(index.rows, model.mean, cfg, args.workers)
             res = cross_validate(feats, [r.label for r in index.rows], [r.subject for r in index.rows], cfg)
             figures.append(_figures(name, res, time.perf_counter() - start,
-                                    {"frame_stride": args.stride, "frames": index.rows[0].n_frames}))
+                                    {"frame_stride": stride, "frames": index.rows[0].n_frames}))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

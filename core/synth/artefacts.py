@@ -93,21 +93,34 @@ def apply_occluder(vertices: np.ndarray, occluder: tuple | None) -> np.ndarray:
     return out
 
 
-def cut_holes(vertices: np.ndarray, faces: np.ndarray, rng: np.random.Generator,
-              cfg: ArtefactConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Remove Poisson(holes_mean) ball-shaped patches (radius in hole_radius_mm) around random vertices.
+def sample_holes(rng: np.random.Generator, cfg: ArtefactConfig, n_vertices: int, mean: float) -> list[tuple[int, float]]:
+    """Poisson(``mean``) missing patches as (centre vertex index, radius mm), radius in hole_radius_mm."""
+    n_holes = int(rng.poisson(mean))
+    holes = []
+    for _ in range(n_holes):
+        centre = int(rng.integers(n_vertices))
+        holes.append((centre, float(rng.uniform(*cfg.hole_radius_mm))))
+    return holes
+
+
+def cut_holes(vertices: np.ndarray, faces: np.ndarray, holes: list[tuple[int, float]], cfg: ArtefactConfig,
+              reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Remove ball-shaped patches ``holes`` (centre vertex index, radius mm; see :func:`sample_holes`).
+
+    The balls are measured on ``reference`` (V, 3) (default: ``vertices``), e.g. the neutral face, so that
+    the same holes remove the same vertices in every frame of a sequence however the face moves.
 
     Faces touching a removed vertex go, then vertices no face uses. At most max_removed_fraction of the
     vertices are removed (patches that would exceed it are skipped). Returns (vertices, faces, kept) where
     kept (V',) are the original indices of the remaining vertices, in order.
     """
-    n_holes = int(rng.poisson(cfg.holes_mean))
     n = vertices.shape[0]
+    ref = vertices if reference is None else reference
+    if ref.shape != vertices.shape:
+        raise ValueError(f"hole reference shape {ref.shape} differs from the vertices' {vertices.shape}")
     removed = np.zeros(n, dtype=bool)
-    for _ in range(n_holes):
-        centre = vertices[rng.integers(n)]
-        radius = rng.uniform(*cfg.hole_radius_mm)
-        ball = ((vertices - centre) ** 2).sum(1) < radius * radius
+    for index, radius in holes:
+        ball = ((ref - ref[index]) ** 2).sum(1) < radius * radius
         if (removed | ball).sum() <= cfg.max_removed_fraction * n:
             removed |= ball
     if not removed.any():
@@ -139,12 +152,15 @@ def add_spurious(vertices: np.ndarray, faces: np.ndarray, rng: np.random.Generat
 
 def capture(shape: np.ndarray, faces: np.ndarray, rng: np.random.Generator, cfg: ArtefactConfig,
             regions: FaceRegions, *, pose: tuple[np.ndarray, np.ndarray] | None = None,
-            occluder: tuple | None | bool = True) -> tuple[np.ndarray, np.ndarray]:
+            occluder: tuple | None | bool = True, holes: list[tuple[int, float]] | None = None,
+            hole_reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Turn a clean (V, 3) face into a "scanned" mesh: occluder, pose, noise, holes, specks.
 
     pose: (angles_deg, translation) to use instead of a fresh random one (4D sequences pass a smooth
     per-frame pose). occluder: True draws one with the configured probability, None/False means none,
-    a tuple (from sample_occluder) is used as given. Returns (vertices (V', 3), faces (F', 3)).
+    a tuple (from sample_occluder) is used as given. holes: the missing patches (from sample_holes) to cut
+    instead of Poisson(holes_mean) fresh ones (4D sequences pass their persistent ones plus this frame's
+    transient ones, measured on ``hole_reference``, their neutral face). Returns (vertices (V', 3), faces (F', 3)).
     """
     if occluder is True:
         occluder = sample_occluder(rng, cfg, regions)
@@ -154,7 +170,9 @@ def capture(shape: np.ndarray, faces: np.ndarray, rng: np.random.Generator, cfg:
     angles, translation = sample_pose(rng, cfg) if pose is None else pose
     v = rigid(v, angles, translation, shape.mean(axis=0))
     v = add_noise(v, rng, cfg.noise_mm)
-    v, f, kept = cut_holes(v, faces, rng, cfg)
+    if holes is None:
+        holes = sample_holes(rng, cfg, v.shape[0], cfg.holes_mean)
+    v, f, kept = cut_holes(v, faces, holes, cfg, hole_reference)
     frontal_mask = np.zeros(shape.shape[0], dtype=bool)
     frontal_mask[regions.frontal] = True
     return add_spurious(v, f, rng, cfg, np.flatnonzero(frontal_mask[kept]))

@@ -33,6 +33,8 @@ FRAME_FORMATS: tuple[str, ...] = ("obj", "wrl")
 #: BU-3DFE race codes (White, Black, East-Asian, Middle-East Asian, Indian, Hispanic Latino).
 RACE_CODES: tuple[str, ...] = ("WH", "BL", "AE", "AM", "IN", "LA")
 MICRO_CLASSES: tuple[str, ...] = ("positive", "negative", "surprise", "repression", "others")
+#: Face regions an *others* micro-movement may be restricted to (core.synth.face.FaceRegions).
+OTHERS_REGIONS: tuple[str, ...] = ("brows", "mouth")
 
 
 def _check(cond: bool, name: str, message: str) -> None:
@@ -144,7 +146,9 @@ class ArtefactConfig:
     rotation_deg / translation_mm: s.d. of the rigid head-pose jitter per scan (per sequence for 4D).
     noise_mm: s.d. of isotropic Gaussian vertex noise. holes_mean: Poisson mean of missing patches per
     scan, each a ball of radius hole_radius_mm around a random vertex (vertices and faces removed, at
-    most max_removed_fraction of the vertices). occlusion_probability: chance of a hand (lower face) or
+    most max_removed_fraction of the vertices); in a 4D sequence these holes are drawn once and stay at
+    the same place on the face in every frame (a capture rig's blind spots do not jump between frames),
+    and each frame adds Poisson(frame_holes_mean) transient dropouts of its own. occlusion_probability: chance of a hand (lower face) or
     hair (forehead) occluder per scan / sequence, a patch of radius occlusion_radius_mm pushed
     occlusion_offset_mm in front of the face. spurious_mean: Poisson mean of spurious specks (tiny
     triangles floating spurious_distance_mm in front of the surface).
@@ -154,6 +158,7 @@ class ArtefactConfig:
     translation_mm: float = 2.0
     noise_mm: float = 0.2
     holes_mean: float = 1.0
+    frame_holes_mean: float = 0.1
     hole_radius_mm: Range = (3.0, 10.0)
     max_removed_fraction: float = 0.25
     occlusion_probability: float = 0.1
@@ -163,10 +168,12 @@ class ArtefactConfig:
     spurious_distance_mm: Range = (2.0, 30.0)
 
     def __post_init__(self) -> None:
-        for name in ("rotation_deg", "translation_mm", "noise_mm", "holes_mean", "spurious_mean"):
+        for name in ("rotation_deg", "translation_mm", "noise_mm", "holes_mean", "frame_holes_mean", "spurious_mean"):
             _nonneg(getattr(self, name), f"artefacts.{name}")
         _check(self.rotation_deg <= 45, "artefacts.rotation_deg", f"must be <= 45, got {self.rotation_deg!r}")
         _check(self.holes_mean <= 50, "artefacts.holes_mean", f"must be <= 50, got {self.holes_mean!r}")
+        _check(self.frame_holes_mean <= 50, "artefacts.frame_holes_mean",
+               f"must be <= 50, got {self.frame_holes_mean!r}")
         _check(self.spurious_mean <= 1000, "artefacts.spurious_mean", f"must be <= 1000, got {self.spurious_mean!r}")
         _range(self.hole_radius_mm, "artefacts.hole_radius_mm", high=100.0)
         _check(0 <= self.max_removed_fraction <= 0.9, "artefacts.max_removed_fraction",
@@ -347,8 +354,10 @@ class Me4dConfig:
       surprise   - a brief surprise activation (brow raise, jaw drop);
       repression - a brief negative activation masked by a smile: the smile starts 0-2 frames later and
                    outlasts it, at mask_ratio x the negative's amplitude;
-      others     - a brief movement that is no emotion prototype: one blendshape restricted to one face
-                   region (brows/eyes or mouth) on one side.
+      others     - a brief movement that is no emotion prototype: one of others_expressions restricted to
+                   one of others_regions ("brows": brows and eyes, "mouth": the lower face) on one side.
+                   Default: a one-sided brow raise (surprise) or frown (anger) -- a unilateral brow flash,
+                   the commonest non-emotional movement in micro-expression sets.
     clips_per_subject: clips per subject, classes drawn with class_weights. duration_frames: total
     length of the activation (onset + offset) in frames. intensity: peak blendshape weight.
     neutral_residual: s.d. of a constant small expression residue of the whole clip.
@@ -368,6 +377,8 @@ class Me4dConfig:
     intensity: Range = (0.15, 0.35)
     mask_ratio: Range = (0.8, 1.3)
     negative_expressions: tuple[str, ...] = ("anger", "disgust", "fear", "sadness")
+    others_expressions: tuple[str, ...] = ("surprise", "anger")
+    others_regions: tuple[str, ...] = ("brows",)
     neutral_residual: float = 0.03
 
     def __post_init__(self) -> None:
@@ -384,6 +395,10 @@ class Me4dConfig:
         _range(self.intensity, "4dme.intensity", high=3.0)
         _range(self.mask_ratio, "4dme.mask_ratio", high=5.0)
         _check_expressions(self.negative_expressions, "4dme.negative_expressions")
+        _check_expressions(self.others_expressions, "4dme.others_expressions")
+        _check(len(self.others_regions) > 0 and len(set(self.others_regions)) == len(self.others_regions)
+               and all(r in OTHERS_REGIONS for r in self.others_regions), "4dme.others_regions",
+               f"must be distinct values among {', '.join(OTHERS_REGIONS)}, got {list(self.others_regions)!r}")
 
 
 @dataclass(frozen=True)

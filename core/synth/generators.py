@@ -196,6 +196,8 @@ def _write_sequence(ctx: Context, subject: Subject, folder: Path, weights_sym: n
     base_angles, base_translation = artefacts.sample_pose(seq_rng, cfg.artefacts)
     angles, translation = timeline.head_motion(n_frames, seq_rng, motion.drift_deg, motion.drift_mm)
     occluder = artefacts.sample_occluder(seq_rng, cfg.artefacts, ctx.regions) or False
+    n_vertices = ctx.model.mean.shape[0]
+    holes = artefacts.sample_holes(seq_rng, cfg.artefacts, n_vertices, cfg.artefacts.holes_mean)
     folder.mkdir(parents=True, exist_ok=True)
     digits = max(3, len(str(n_frames - 1)))
     for t in range(n_frames):
@@ -206,8 +208,9 @@ def _write_sequence(ctx: Context, subject: Subject, folder: Path, weights_sym: n
                 shape = shape + more
         rng = rng_for(ctx.seed, ctx.stream, *rng_keys, 1 + t)
         pose = (base_angles + angles[t], base_translation + translation[t])
+        transient = artefacts.sample_holes(rng, cfg.artefacts, n_vertices, cfg.artefacts.frame_holes_mean)
         v, f = artefacts.capture(shape, ctx.model.faces, rng, cfg.artefacts, ctx.regions, pose=pose,
-                                 occluder=occluder)
+                                 occluder=occluder, holes=holes + transient, hole_reference=subject.neutral)
         write_mesh(folder / f"{t:0{digits}d}.{fmt}", v, f, fmt)
 
 
@@ -330,8 +333,9 @@ def micro_clip(cfg: Me4dConfig, label: str, subject: Subject, regions: FaceRegio
             info["offset"] = str(int(nz[-1]))
             info["emotion"] = f"{negative}+happiness"
     elif label == "others":
-        c = int(rng.integers(len(EXPRESSIONS)))
-        upper = rng.random() < 0.5
+        c = EXPRESSIONS.index(cfg.others_expressions[int(rng.integers(len(cfg.others_expressions)))])
+        region = cfg.others_regions[int(rng.integers(len(cfg.others_regions)))]
+        upper = region == "brows"
         index = regions.brows if upper else regions.mouth
         x = subject.neutral[:, 0] - subject.neutral[:, 0].mean()
         side = 1.0 if rng.random() < 0.5 else -1.0

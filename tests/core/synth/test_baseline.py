@@ -60,3 +60,17 @@ def test_bu4dfe_difficulty_is_in_the_target_band(sfm_model, tmp_path):
     rows = index_dataset(out, "bu4dfe").rows
     res = evaluate_rows(rows, sfm_model.mean, BaselineConfig(frame_stride=2, folds=5), workers=2)
     assert 0.60 <= res.accuracy <= 0.95, res
+
+
+def test_4dme_difficulty_is_in_the_target_band(sfm_model, tmp_path):
+    """Calibration check (about a minute on 2 cores, run in CI): the baseline on a small 4DME-like set (every frame
+    resampled: the micro-expressions last 3-8 frames), subject-independent CV, lands in the 60-95 % band."""
+    from core.datasets import index_dataset
+    from core.synth.config import load_config
+    from core.synth.runner import RunConfig, generate
+
+    out = tmp_path / "4dme"
+    generate(RunConfig("4dme", 14, out, seed=1, workers=2), load_config("4dme", None, {"frames": 20}), sfm_model)
+    rows = index_dataset(out / "4dme.csv", "csv").rows
+    res = evaluate_rows(rows, sfm_model.mean, BaselineConfig(frame_stride=1, folds=5), workers=2)
+    assert 0.60 <= res.accuracy <= 0.95, res

@@ -30,7 +30,7 @@ from .conftest import SHARED_SFM
 
 #: Every capture artefact off (vertex order and count of the model kept), no head motion.
 CLEAN = {"artefacts": {"rotation_deg": 0.0, "translation_mm": 0.0, "noise_mm": 0.0, "holes_mean": 0.0,
-                       "occlusion_probability": 0.0, "spurious_mean": 0.0}}
+                       "frame_holes_mean": 0.0, "occlusion_probability": 0.0, "spurious_mean": 0.0}}
 STILL = {"motion": {"drift_deg": 0.0, "drift_mm": 0.0}}
 
 
@@ -303,8 +303,24 @@ def test_micro_clip_classes(sfm_model, label):
             assert regional.shape == (N_VERTICES, 3)
             size = np.linalg.norm(regional, axis=1)
             moved = np.flatnonzero(size > 1e-9)
-            assert set(moved) <= set(regions.brows) or set(moved) <= set(regions.mouth)  # one face region
+            assert set(moved) <= set(regions.brows)  # the default: a brow movement
+            assert info["emotion"].split(" ")[0] in cfg.others_expressions
             x = subject.neutral[:, 0] - subject.neutral[:, 0].mean()
             left, right = size[x > 0].sum(), size[x < 0].sum()
             assert max(left, right) > 5.0 * min(left, right)  # one side
             assert np.all(weights == 0)
+
+
+def test_others_follow_their_settings(sfm_model):
+    cfg = load_config("4dme", None, {"others_expressions": ["disgust"], "others_regions": ["mouth"]})
+    regions = face_regions(sfm_model.mean)
+    population = make_population(cfg.identity, sfm_model.n_components)
+    subject = make_subject(sfm_model, cfg.identity, cfg.style, population, "S001", "F", "AE", rng_for(0, 9))
+    for k in range(3):
+        _, _, regional, info = micro_clip(cfg, "others", subject, regions, rng_for(1, k, 7))
+        moved = np.flatnonzero(np.linalg.norm(regional, axis=1) > 1e-9)
+        assert set(moved) <= set(regions.mouth) and info["emotion"].startswith("disgust (lower face")
+    with pytest.raises(ValueError, match="others_regions"):
+        load_config("4dme", None, {"others_regions": ["ears"]})
+    with pytest.raises(ValueError, match="others_expressions"):
+        load_config("4dme", None, {"others_expressions": []})
