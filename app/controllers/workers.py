@@ -83,7 +83,3 @@ def release_finished() -> int:
     _retired.extend(waiting)
     return len(_retired)
 
-
-def waiting_workers() -> int:
-    """Finished workers not released yet (for tests and diagnostics)."""
-    return len(_retired)
