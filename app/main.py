@@ -1,7 +1,9 @@
 """Start-up of the desktop app: ``python -m app [PATH] [--checkpoint C] [--prompts P] [--device D] [--data-dir D]``.
 
-Order matters: ``torch._dynamo`` is imported before anything can create a VTK/OpenGL context. With Mesa (llvmpipe)
-loaded first, the first import of torch._dynamo (triton's LLVM) crashes the process; the other order works. The
+Order matters: triton (its LLVM) is imported before anything can create a VTK/OpenGL context. With Mesa (llvmpipe)
+loaded first, the first import of torch._dynamo, which loads triton, crashes the process; with triton loaded first
+torch._dynamo may come later (it does, in the model-loading worker) -- importing triton costs ~0.1 s at start-up
+where importing torch._dynamo itself cost ~1.1 s. The bundle leaves triton out, and then nothing loads it. The
 intra-op thread count is set to half the CPU cores (at least 1): one scan at a time is scored, and the GUI, the
 renderer and background training need the rest (oversubscribed OpenMP threads made a 20 ms analysis take 0.6 s on a
 busy 2-core machine).
@@ -37,9 +39,15 @@ def parse_args(argv: list[str] | None = None):
 
 
 def configure_torch() -> None:
-    """Import torch._dynamo first (see the module docstring) and size the CPU thread pool."""
+    """Load triton before any OpenGL context (see the module docstring) and size the CPU thread pool."""
+    import importlib
+
     import torch
-    import torch._dynamo  # noqa: F401  (must precede any VTK/OpenGL context)
+
+    try:
+        importlib.import_module("triton")  # must precede any VTK/OpenGL context
+    except Exception:  # absent (the bundle) or unusable: then torch._dynamo will not load it later either
+        pass
 
     torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
 
