@@ -22,10 +22,10 @@ from superqt.utils import create_worker
 
 #: Finished workers waiting until the pool thread has let go of them (GUI thread only).
 _retired: list = []
-#: Retries of the release timer after the last finished worker (every RETRY_MS), then it waits for the next start.
-RETRY_MS = 20
-MAX_RETRIES = 100
-_timer_state = {"armed": False, "tries": 0}
+#: The release timer's first and longest interval (ms): it backs off while a finished worker is still held elsewhere
+#: and stops when none waits.
+RETRY_MS = (20, 1000)
+_timer_state = {"armed": False, "interval": RETRY_MS[0]}
 
 
 def start_worker(workers: set, func: Callable, *args: Any, returned: Callable | None = None,
@@ -52,20 +52,20 @@ def _retire(workers: set, ref: weakref.ref) -> None:
     workers.discard(worker)
     _retired.append(worker)
     del worker
-    _timer_state["tries"] = 0
+    _timer_state["interval"] = RETRY_MS[0]
     release_finished()
     _arm()
 
 
 def _arm() -> None:
-    if _retired and not _timer_state["armed"] and _timer_state["tries"] < MAX_RETRIES:
+    if _retired and not _timer_state["armed"]:
         _timer_state["armed"] = True
-        QTimer.singleShot(RETRY_MS, _on_timer)
+        QTimer.singleShot(_timer_state["interval"], _on_timer)
 
 
 def _on_timer() -> None:
     _timer_state["armed"] = False
-    _timer_state["tries"] += 1
+    _timer_state["interval"] = min(2 * _timer_state["interval"], RETRY_MS[1])
     release_finished()
     _arm()
 
