@@ -269,15 +269,15 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
     importlib.import_module("torch._dynamo")
 
     from core.eval.report import ExperimentInfo, ReportInputs, load_paper_results, write_report
-    from core.eval.training import pick_device
     from core.render import RenderCache, RenderConfig
+    from core.train.distributed import resolve_device
 
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     preset = load_preset(config.preset, config.presets_file)
     if config.only:
         preset = preset.only(list(config.only))
-    device = pick_device(config.device)
+    device = resolve_device(config.device)
     workers, threads = resolve_workers(config.workers if config.workers is not None else preset.workers, device.type)
     threads = config.threads or threads
     out = config.out

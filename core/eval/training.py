@@ -28,17 +28,6 @@ from core.model.config import ModelConfig
 from core.model.smile_vlm import SmileVLM
 
 
-def pick_device(device: str = "auto") -> torch.device:
-    """'auto' -> CUDA when present, else CPU; 'cuda' without a GPU is a ValueError."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available (use cpu or auto)")
-    return torch.device(device)
-
-
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """bf16 autocast on a CUDA GPU that supports it, else None (fp32)."""
     if device.type == "cuda" and torch.cuda.is_bf16_supported():

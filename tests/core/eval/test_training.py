@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.eval.training import embed, make_uniform, pick_device, train_fold_model
+from core.eval.training import embed, make_uniform, train_fold_model
+from core.train.distributed import resolve_device
 from core.eval.zero_shot import prompt_class_embeddings
 from core.model import SmileVLM
 
@@ -68,8 +69,8 @@ def test_bad_input():
         train_fold_model(CE, SETTINGS, TINY, views[:1], labels[:1], CLASSES, seed=0)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA"):
-            pick_device("cuda")
-    assert pick_device("cpu").type == "cpu"
+            resolve_device("cuda")
+    assert resolve_device("cpu").type == "cpu"
 
 
 def test_untrained_model_scores_at_chance():
