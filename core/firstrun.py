@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from core.config_io import write_json_atomic
+from core.config_io import read_json_object, write_json_atomic
 
 #: Environment variable naming the data folder (tests point it at a temporary folder).
 ENV_VAR = "SMILE_VLM_DATA_DIR"
@@ -185,10 +185,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> FirstRunConfig:
     """resources/firstrun.json, updated key by key (sections merged) by the JSON file ``path`` when given."""
     from core.resources import resource_path
 
-    data = _read_object(resource_path(CONFIG_FILE))
+    data = read_json_object(resource_path(CONFIG_FILE), "first-run config")
     source = str(resource_path(CONFIG_FILE))
     if path is not None:
-        extra = _read_object(Path(path))
+        extra = read_json_object(path, "first-run config")
         for key, value in extra.items():
             if key in ("demo", "pretrain") and isinstance(value, dict) and isinstance(data.get(key), dict):
                 merged = dict(data[key])
@@ -199,18 +199,6 @@ def load_config(path: str | os.PathLike[str] | None = None) -> FirstRunConfig:
                 data[key] = value
         source = str(path)
     return FirstRunConfig.from_dict(data, source=source)
-
-
-def _read_object(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: first-run config file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable JSON first-run config ({exc})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object at the top level")
-    return data
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ Every value is validated when the dataclass is built: a bad value raises ValueEr
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import types
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.config_io import read_json_object
 from core.synth.model import EXPRESSIONS
 
 Range = tuple[float, float]
@@ -550,16 +550,7 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 def read_settings(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The raw JSON settings of ``path`` (default resources/synth.json). ValueError naming the file."""
     src = default_config_path() if path is None else Path(path)
-    if not src.is_file():
-        raise FileNotFoundError(f"{src}: synthetic-data settings file does not exist")
-    try:
-        data = json.loads(src.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{src}: cannot read the settings ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{src}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{src}: the settings must be a JSON object")
+    data = read_json_object(src, "synthetic-data settings")
     known = {"common", "demo", "_doc", *GENERATORS}
     unknown = sorted(set(data) - known)
     if unknown:
