@@ -257,23 +257,21 @@ class PromptSetController(QObject):
     def load(self, path: str | os.PathLike[str]) -> bool:
         """Read a set in our format from ``path``; refused (message, set unchanged) when the file is not valid."""
         path = Path(path)
-        try:
-            prompt_set = load_prompt_set(path)
-        except (ValueError, OSError) as exc:
-            self.refused.emit(f"{exc}; the current set is unchanged")
-            return False
-        self._push(f"Load {path.name}", prompt_set, path.absolute(), clean=True)
-        return True
+        return self._push_read(f"Load {path.name}", load_prompt_set, path, path.absolute(), clean=True)
 
     def import_clip(self, path: str | os.PathLike[str]) -> bool:
         """Read a CLIP-benchmark {label: [prompts]} file (the set is named after the file); unsaved afterwards."""
         path = Path(path)
+        return self._push_read(f"Import {path.name}", import_clip_benchmark, path, None)
+
+    def _push_read(self, action: str, read, path: Path, file_path: Path | None, clean: bool = False) -> bool:
+        """Push ``read(path)`` as ``action``; when it raises, the refusal is reported and the set stays."""
         try:
-            prompt_set = import_clip_benchmark(path)
+            prompt_set = read(path)
         except (ValueError, OSError) as exc:
             self.refused.emit(f"{exc}; the current set is unchanged")
             return False
-        self._push(f"Import {path.name}", prompt_set, None)
+        self._push(action, prompt_set, file_path, clean=clean)
         return True
 
     def reset_to_default(self, name: str = DEFAULT_SET) -> bool:
