@@ -119,16 +119,22 @@ def no_leaks(request):
     assert not open_plotters, f"VTK plotters left open: {open_plotters}"
 
 
-@pytest.fixture
-def window(qtbot, tiny_checkpoint, data_dir):
-    """The main window with the tiny checkpoint loaded (no first run), closed (and its plotter released) after."""
+def open_window(qtbot, checkpoint: str, data_dir):
+    """A shown main window on ``checkpoint`` (no first run), its model loaded."""
     from app.main_window import AppOptions, MainWindow
 
-    w = MainWindow(AppOptions(checkpoint=tiny_checkpoint, first_run=False, data_dir=str(data_dir)))
+    w = MainWindow(AppOptions(checkpoint=checkpoint, first_run=False, data_dir=str(data_dir)))
     qtbot.addWidget(w)
     w.show()
     with qtbot.waitSignal(w.modelReady, timeout=120_000):
         w.start()
+    return w
+
+
+@pytest.fixture
+def window(qtbot, tiny_checkpoint, data_dir):
+    """The main window with the tiny checkpoint loaded (no first run), closed (and its plotter released) after."""
+    w = open_window(qtbot, tiny_checkpoint, data_dir)
     yield w
     w.close()
     assert w.viewer._closed

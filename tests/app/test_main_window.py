@@ -18,7 +18,7 @@ from core.datasets import ManifestRow, write_manifest
 from core.inference.export import read_csv
 from core.prompts import PromptSet
 
-from .conftest import face, write_scan, write_sequence
+from .conftest import face, open_window, write_scan, write_sequence
 
 FORMATS = (".wrl", ".bnt", ".obj", ".ply", ".stl", ".off", ".xyz", ".npy")
 POINT_CLOUDS = (".xyz", ".npy")
@@ -244,15 +244,7 @@ def test_drop_a_file_and_switch_panels(window, qtbot, tmp_path):
 def test_unsaved_prompt_edits_survive_closing_the_app(qtbot, tiny_checkpoint, data_dir):
     from app.main_window import PROMPT_DRAFT
 
-    def start():
-        w = MainWindow(AppOptions(checkpoint=tiny_checkpoint, first_run=False, data_dir=str(data_dir)))
-        qtbot.addWidget(w)
-        w.show()
-        with qtbot.waitSignal(w.modelReady, timeout=120_000):
-            w.start()
-        return w
-
-    w = start()
+    w = open_window(qtbot, tiny_checkpoint, data_dir)
     label = w.prompt_editor.prompt_set.labels[0]
     assert w.prompt_editor.controller.add_prompt(label, "a face I described myself")
     assert w.prompt_editor.is_modified
@@ -260,7 +252,7 @@ def test_unsaved_prompt_edits_survive_closing_the_app(qtbot, tiny_checkpoint, da
     draft = data_dir / PROMPT_DRAFT
     assert draft.is_file()
 
-    w = start()  # the edits come back, still unsaved, and the analysis uses them
+    w = open_window(qtbot, tiny_checkpoint, data_dir)  # the edits come back, still unsaved, and the analysis uses them
     assert w.prompt_editor.is_modified
     assert "a face I described myself" in w.prompt_editor.prompt_set.classes[label]
     assert w.controller.prompts_edited
