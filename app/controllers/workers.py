@@ -70,8 +70,8 @@ def _on_timer() -> None:
     _arm()
 
 
-def release_finished() -> int:
-    """Drop (on this, the GUI thread) the finished workers that no other thread still holds; returns how many wait."""
+def release_finished() -> None:
+    """Drop (on this, the GUI thread) the finished workers that no other thread still holds."""
     waiting = []
     while _retired:
         worker = _retired.pop()
@@ -81,5 +81,4 @@ def release_finished() -> int:
             waiting.append(worker)
         del worker
     _retired.extend(waiting)
-    return len(_retired)
 
