@@ -1,8 +1,9 @@
 """Generator settings: frozen dataclasses filled from ``resources/synth.json``.
 
 The JSON file has a ``common`` section (identity, style, artefacts, motion) that every dataset section
-(``bu3dfe``, ``bu4dfe``, ``bp4d``, ``4dme``, ``bosphorus``) inherits and may override key by key, plus a
-``demo`` section. Units: millimetres, degrees; intensities are blendshape weights (1.0 = the full SFM
+(``bu3dfe``, ``bu4dfe``, ``bp4d``, ``4dme``, ``bosphorus``, ``heads``) inherits and may override key by key,
+an ``ict`` section with the same structure (``ict.common``, ``ict.bu3dfe``, ...) laid on top when the ICT face
+model is used (its action-unit style and field of view: core.synth.ict_config), plus a ``demo`` section. Units: millimetres, degrees; intensities are blendshape weights (1.0 = the full SFM
 blendshape); ranges are ``[low, high]`` and sampled uniformly; fractions are of the sequence length.
 Every value is validated when the dataclass is built: a bad value raises ValueError naming the field
 (and, when loading JSON, the file).
@@ -11,7 +12,6 @@ Every value is validated when the dataclass is built: a bad value raises ValueEr
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import types
 import typing
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from core.config_io import read_json_object
+from core.synth.checks import _check, _finite, _fraction, _nonneg, _range, _weights
+from core.synth.ict_config import AuStyleConfig, FieldOfViewConfig
 from core.synth.model import EXPRESSIONS
 
 Range = tuple[float, float]
@@ -28,7 +30,11 @@ IntRange = tuple[int, int]
 Weights = tuple[tuple[str, float], ...]
 
 #: Generator names, in CLI order.
-GENERATORS: tuple[str, ...] = ("bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus")
+GENERATORS: tuple[str, ...] = ("bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus", "heads")
+#: Face models a generator can build subjects from (core.synth.face_models).
+FACE_MODELS: tuple[str, ...] = ("ict", "sfm")
+#: Generators that need a whole-head model (the SFM is a face mask).
+HEAD_ONLY: tuple[str, ...] = ("heads",)
 FRAME_FORMATS: tuple[str, ...] = ("obj", "wrl")
 #: BU-3DFE race codes (White, Black, East-Asian, Middle-East Asian, Indian, Hispanic Latino).
 RACE_CODES: tuple[str, ...] = ("WH", "BL", "AE", "AM", "IN", "LA")
@@ -37,46 +43,12 @@ MICRO_CLASSES: tuple[str, ...] = ("positive", "negative", "surprise", "repressio
 OTHERS_REGIONS: tuple[str, ...] = ("brows", "mouth")
 
 
-def _check(cond: bool, name: str, message: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {message}")
-
-
-def _finite(value: float, name: str) -> None:
-    _check(isinstance(value, (int, float)) and math.isfinite(value), name, f"must be a finite number, got {value!r}")
-
-
-def _nonneg(value: float, name: str) -> None:
-    _finite(value, name)
-    _check(value >= 0, name, f"must be >= 0, got {value!r}")
-
-
-def _fraction(value: float, name: str) -> None:
-    _finite(value, name)
-    _check(0 <= value <= 1, name, f"must be in [0, 1], got {value!r}")
-
-
-def _range(value: tuple, name: str, *, low: float = 0.0, high: float = math.inf) -> None:
-    _check(len(value) == 2, name, f"must be a [low, high] pair, got {list(value)!r}")
-    for v in value:
-        _finite(v, name)
-    _check(value[0] <= value[1], name, f"low must not exceed high, got {list(value)!r}")
-    _check(value[0] >= low and value[1] <= high, name, f"must lie in [{low}, {high}], got {list(value)!r}")
-
-
-def _weights(value: Weights, name: str, allowed: tuple[str, ...]) -> None:
-    _check(len(value) > 0, name, "must not be empty")
-    for key, w in value:
-        _check(key in allowed, name, f"unknown name {key!r} (expected one of {', '.join(allowed)})")
-        _nonneg(w, f"{name}.{key}")
-    _check(sum(w for _, w in value) > 0, name, "weights must not all be zero")
-
-
 @dataclass(frozen=True)
 class IdentityConfig:
     """Identity distribution. PCA coefficients ~ N(mean, sigma) in units of sqrt(eigenvalue).
 
-    sigma: spread of the coefficients. n_components: how many of the 63 components vary.
+    sigma: spread of the coefficients. n_components: how many components vary (at most the model's: 63
+    for the SFM, 100 for ICT).
     shift: population mean offset along a direction drawn from population_seed (in sigma units per
     component of the first 10). sex_offset / group_offset: per-sex (+/-) and per-group offsets along
     further seeded directions. scale_sigma: relative head-size spread; sex_scale: +/- relative size for
@@ -96,8 +68,8 @@ class IdentityConfig:
 
     def __post_init__(self) -> None:
         _nonneg(self.sigma, "identity.sigma")
-        _check(isinstance(self.n_components, int) and 1 <= self.n_components <= 63,
-               "identity.n_components", f"must be an integer in 1..63, got {self.n_components!r}")
+        _check(isinstance(self.n_components, int) and 1 <= self.n_components <= 100,
+               "identity.n_components", f"must be an integer in 1..100, got {self.n_components!r}")
         for name in ("shift", "sex_offset", "group_offset", "sex_scale"):
             _finite(getattr(self, name), f"identity.{name}")
         _check(isinstance(self.population_seed, int) and self.population_seed >= 0,
@@ -234,6 +206,8 @@ class Bu3dfeConfig:
     artefacts: ArtefactConfig = field(default_factory=ArtefactConfig)
     intensity_levels: tuple[Range, ...] = ((0.15, 0.35), (0.35, 0.6), (0.6, 0.85), (0.85, 1.1))
     neutral_residual: float = 0.05
+    au_style: AuStyleConfig = field(default_factory=AuStyleConfig)
+    field_of_view: FieldOfViewConfig = field(default_factory=FieldOfViewConfig)
 
     def __post_init__(self) -> None:
         _check(len(self.intensity_levels) == 4, "bu3dfe.intensity_levels", "must hold four [low, high] ranges")
@@ -266,6 +240,8 @@ class Bu4dfeConfig:
     offset: Range = (0.15, 0.3)
     apex_tremor: float = 0.03
     neutral_residual: float = 0.03
+    au_style: AuStyleConfig = field(default_factory=AuStyleConfig)
+    field_of_view: FieldOfViewConfig = field(default_factory=FieldOfViewConfig)
 
     def __post_init__(self) -> None:
         _nonneg(self.neutral_residual, "bu4dfe.neutral_residual")
@@ -319,6 +295,8 @@ class Bp4dConfig:
             if name == emotion:
                 return weights
         raise ValueError(f"bp4d.blends: no blend for emotion {emotion!r}")
+    au_style: AuStyleConfig = field(default_factory=AuStyleConfig)
+    field_of_view: FieldOfViewConfig = field(default_factory=FieldOfViewConfig)
 
     def __post_init__(self) -> None:
         from core.datasets import BP4D_TASK_EMOTION
@@ -380,6 +358,8 @@ class Me4dConfig:
     others_expressions: tuple[str, ...] = ("surprise", "anger")
     others_regions: tuple[str, ...] = ("brows",)
     neutral_residual: float = 0.03
+    au_style: AuStyleConfig = field(default_factory=AuStyleConfig)
+    field_of_view: FieldOfViewConfig = field(default_factory=FieldOfViewConfig)
 
     def __post_init__(self) -> None:
         _nonneg(self.neutral_residual, "4dme.neutral_residual")
@@ -416,6 +396,8 @@ class BosphorusConfig:
     intensity: Range = (0.6, 1.05)
     grid_spacing_mm: float = 1.0
     neutral_residual: float = 0.05
+    au_style: AuStyleConfig = field(default_factory=AuStyleConfig)
+    field_of_view: FieldOfViewConfig = field(default_factory=FieldOfViewConfig)
 
     def __post_init__(self) -> None:
         _range(self.intensity, "bosphorus.intensity", high=3.0)
@@ -426,6 +408,22 @@ class BosphorusConfig:
 
 
 @dataclass(frozen=True)
+class HeadsConfig(Bu3dfeConfig):
+    """Whole-head captures (head and neck, as whole-head scanners and model fits give them; ICT only): per
+    subject a neutral scan and the six expressions at four intensity levels, as BU-3DFE, written as
+    ``S001/S001_happiness_3.<file_format>`` with the manifest ``heads.csv`` (index it with --format csv).
+    """
+
+    field_of_view: FieldOfViewConfig = field(default_factory=lambda: FieldOfViewConfig(whole_head=True))
+    file_format: str = "obj"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check(self.file_format in ("obj", "ply"), "heads.file_format",
+               f"must be obj or ply, got {self.file_format!r}")
+
+
+@dataclass(frozen=True)
 class DemoConfig:
     """The first-run demo set: a small BU-3DFE-layout folder and a few short BU-4DFE-layout sequences."""
 
@@ -433,6 +431,7 @@ class DemoConfig:
     bu4dfe_subjects: int = 2
     bu4dfe_frames: int = 20
     bu4dfe_expressions: tuple[str, ...] = ("happiness", "surprise", "sadness")
+    face_model: str = "ict"
 
     def __post_init__(self) -> None:
         for name in ("bu3dfe_subjects", "bu4dfe_subjects"):
@@ -440,13 +439,15 @@ class DemoConfig:
             _check(isinstance(v, int) and 1 <= v <= 100, f"demo.{name}", f"must be an integer in 1..100, got {v!r}")
         _check_frames(self.bu4dfe_frames, "demo.bu4dfe_frames")
         _check_expressions(self.bu4dfe_expressions, "demo.bu4dfe_expressions")
+        _check(self.face_model in FACE_MODELS, "demo.face_model",
+               f"must be one of {', '.join(FACE_MODELS)}, got {self.face_model!r}")
 
 
 CONFIG_TYPES: Mapping[str, type] = types.MappingProxyType(
     {"bu3dfe": Bu3dfeConfig, "bu4dfe": Bu4dfeConfig, "bp4d": Bp4dConfig, "4dme": Me4dConfig,
-     "bosphorus": BosphorusConfig}
+     "bosphorus": BosphorusConfig, "heads": HeadsConfig}
 )
-_COMMON_KEYS = ("identity", "style", "artefacts", "motion")
+_COMMON_KEYS = ("identity", "style", "artefacts", "motion", "au_style", "field_of_view")
 
 
 def default_config_path() -> Path:
@@ -551,7 +552,7 @@ def read_settings(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The raw JSON settings of ``path`` (default resources/synth.json). ValueError naming the file."""
     src = default_config_path() if path is None else Path(path)
     data = read_json_object(src, "synthetic-data settings")
-    known = {"common", "demo", "_doc", *GENERATORS}
+    known = {"common", "demo", "_doc", "ict", *GENERATORS}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{src}: unknown section(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -572,20 +573,37 @@ def _strip_docs(value: Any) -> Any:
 
 
 def load_config(generator: str, path: str | os.PathLike[str] | None = None,
-                overrides: Mapping[str, Any] | None = None) -> Any:
-    """Settings of ``generator`` from the JSON file (``common`` merged under the generator's section),
-    then ``overrides`` (a mapping of the same shape, e.g. ``{"frames": 20}``) on top.
+                overrides: Mapping[str, Any] | None = None, face_model: str = "sfm") -> Any:
+    """Settings of ``generator`` for ``face_model`` from the JSON file, then ``overrides`` (a mapping of the
+    same shape, e.g. ``{"frames": 20}``) on top.
 
-    Keys starting with ``_`` are comments. Raises ValueError naming the file and the bad setting.
+    Layers, each overriding the one before key by key: ``common``, the generator's section, and for
+    face_model "ict" the file's ``ict.common`` and ``ict.<generator>`` (the ICT settings: action-unit style,
+    field of view, intensities on the ICT shapes). Keys starting with ``_`` are comments. Raises ValueError
+    naming the file and the bad setting.
     """
     if generator not in CONFIG_TYPES:
         raise ValueError(f"unknown generator {generator!r} (expected one of {', '.join(GENERATORS)})")
+    if face_model not in FACE_MODELS:
+        raise ValueError(f"unknown face model {face_model!r} (expected one of {', '.join(FACE_MODELS)})")
     src = default_config_path() if path is None else Path(path)
     data = read_settings(src)
     cls = CONFIG_TYPES[generator]
     own = {f.name for f in dataclasses.fields(cls)}
-    common = _strip_docs({k: v for k, v in _section(data, "common", src).items() if k in own})
-    merged = _merge(common, _strip_docs(_section(data, generator, src)))
+    layers = [_section(data, "common", src), _section(data, generator, src)]
+    if face_model == "ict":
+        ict = _section(data, "ict", src)
+        for key in ("common", generator):
+            part = ict.get(key, {})
+            if not isinstance(part, Mapping):
+                raise ValueError(f"{src}: section ict.{key} must be a JSON object")
+            layers.append(part)
+    merged: dict[str, Any] = {}
+    for k, layer in enumerate(layers):
+        layer = _strip_docs(layer)
+        if k in (0, 2):  # common sections hold settings some generators do not have
+            layer = {key: v for key, v in layer.items() if key in own}
+        merged = _merge(merged, layer)
     if overrides:
         merged = _merge(merged, overrides)
     try:
