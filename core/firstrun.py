@@ -316,17 +316,32 @@ def _train_probe(log: Path) -> Callable[[], Progress | None]:
     return probe
 
 
+def load_demo_face_model(name: str, report: Callable[[Progress], None]) -> Any:
+    """The demo's face model ``name``; when the ICT model's files are missing, the Surrey Face Model instead
+    (said through ``report``), so a machine without the ICT files still gets a demo."""
+    from core.synth.face_models import load_face_model
+    from core.synth.model import ModelFileError
+
+    try:
+        return load_face_model(name)
+    except ModelFileError as exc:
+        if name != "ict":
+            raise
+        report(Progress("demo", 0.0, f"the ICT face model is not available ({exc}); generating the demo from the "
+                                     "Surrey Face Model instead"))
+        return load_face_model("sfm")
+
+
 def build_demo_set(paths: DemoPaths, config: FirstRunConfig,
                    progress: Callable[[Progress], None] | None = None) -> Path:
     """Generate the demo set into ``paths.demo_dir`` (through demo.partial/); returns the demo manifest."""
-    from core.synth.model import find_and_load
     from core.synth.runner import generate_demo
 
     report = progress or (lambda p: None)
     demo = config.demo_config()
     total = max(1, expected_demo_files(demo))
-    report(Progress("demo", 0.0, "generating the synthetic demo set: loading the face model"))
-    model = find_and_load()
+    report(Progress("demo", 0.0, f"generating the synthetic demo set: loading the {demo.face_model} face model"))
+    model = load_demo_face_model(demo.face_model, report)
     if paths.partial_dir.exists():
         shutil.rmtree(paths.partial_dir)
 

@@ -1,12 +1,15 @@
-"""Synthetic subjects: identity from the SFM PCA model and a subject-specific way of performing each
-expression, plus the seeding scheme every generator uses.
+"""Synthetic subjects: identity from a PCA face model and a subject-specific way of performing each
+expression, plus the seeding scheme every generator uses. The SFM's expression styles are here; the ICT
+model's action-unit styles are in core.synth.au_style.
 
-Shapes are (V, 3) float64 arrays in millimetres (face along +z, y up), vertex order of the SFM.
+Shapes are (V, 3) float64 arrays in millimetres (face along +z, y up), vertex order of the face model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -56,8 +59,10 @@ class Subject:
     """One synthetic person.
 
     code: subject id as the dataset writes it (F0001, F001, bs000, ...). sex: "F"/"M". group: race code.
-    neutral: (V, 3) identity shape. styles: (6, V, 3) this subject's displacement for each expression
-    (EXPRESSIONS order) at weight 1.
+    neutral: (V, 3) identity shape. styles: (W, V, 3) this subject's displacement for each weight at 1: the
+    six SFM expressions (EXPRESSIONS order), or the ICT model's action-unit units. faces: (F, 3) triangles of
+    this subject's captures (ICT: cropped to the dataset's field of view). regions: FaceRegions of the face.
+    classes: ICT only, class name -> core.synth.au_style.ClassStyle.
     """
 
     code: str
@@ -65,15 +70,20 @@ class Subject:
     group: str
     neutral: np.ndarray
     styles: np.ndarray
+    faces: np.ndarray
+    regions: "FaceRegions"
+    classes: Mapping[str, Any] = field(default_factory=dict)
 
     def shape(self, weights: np.ndarray) -> np.ndarray:
-        """(V, 3) face with expression weights (6,) (EXPRESSIONS order) on top of the neutral shape."""
+        """(V, 3) face with weights (W,) (one per style) on top of the neutral shape."""
         return self.neutral + np.tensordot(np.asarray(weights, dtype=np.float64), self.styles, axes=1)
 
 
-def sample_identity(model: SfmModel, cfg: IdentityConfig, population: Population, sex: str, group: str,
+def sample_identity(model: Any, cfg: IdentityConfig, population: Population, sex: str, group: str,
                     rng: np.random.Generator) -> np.ndarray:
-    """(V, 3) neutral shape: mean + basis @ coefficients, scaled about the centroid by head size."""
+    """(V, 3) neutral shape: mean + basis @ coefficients, scaled about the centroid by head size.
+
+    ``model`` has ``mean`` (V, 3) and ``basis`` (V * 3, K) (an SfmModel or an ICT IctFace)."""
     k = cfg.n_components
     alpha = population.mean[:k] + cfg.sigma * rng.standard_normal(k)
     sign = 1.0 if sex == "F" else -1.0
@@ -130,11 +140,14 @@ def sample_styles(model: SfmModel, neutral: np.ndarray, cfg: StyleConfig, rng: n
 
 
 def make_subject(model: SfmModel, identity: IdentityConfig, style: StyleConfig, population: Population,
-                 code: str, sex: str, group: str, rng: np.random.Generator) -> Subject:
-    """A subject: identity shape and expression styles, all drawn from ``rng``."""
+                 code: str, sex: str, group: str, rng: np.random.Generator,
+                 regions: "FaceRegions | None" = None) -> Subject:
+    """An SFM subject: identity shape and expression styles, all drawn from ``rng``; its captures use the
+    model's triangles and ``regions`` (default: those of the mean face)."""
     neutral = sample_identity(model, identity, population, sex, group, rng)
     styles = sample_styles(model, neutral, style, rng)
-    return Subject(code=code, sex=sex, group=group, neutral=neutral, styles=styles)
+    return Subject(code=code, sex=sex, group=group, neutral=neutral, styles=styles, faces=model.faces,
+                   regions=face_regions(model.mean) if regions is None else regions)
 
 
 def assign_demographics(n_subjects: int, cfg: IdentityConfig, seed: int, stream: int) -> list[tuple[str, str]]:

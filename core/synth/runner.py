@@ -18,6 +18,7 @@ from typing import Any
 
 from core.synth.config import GENERATORS, DemoConfig, config_to_dict, load_config
 from core.synth.generators import (
+    HEADS_MANIFEST,
     ME4D_MANIFEST,
     MAX_SUBJECTS,
     Context,
@@ -28,7 +29,7 @@ from core.synth.generators import (
     make_context,
     plan_subjects,
 )
-from core.synth.model import EOS_COMMIT, SfmModel
+from core.synth.model import EOS_COMMIT
 
 INFO_FILE = "synth.json"
 MAX_WORKERS = 64
@@ -117,22 +118,50 @@ def _run_subjects(ctx: Context, plans: list[SubjectPlan], workers: int) -> Itera
             raise
 
 
-def run_info(run: RunConfig, config: Any, model: SfmModel, n_files: int, extra: dict | None = None) -> dict:
+def model_info(model: Any) -> dict:
+    """synth.json's description of the face model (an SfmModel or an ICT IctFace): name, source, checksums."""
+    from core.synth.ict_face import IctFace
+
+    if isinstance(model, IctFace):
+        from core.synth.ict_model import ICT_COMMIT
+
+        return {
+            "face_model": "ict",
+            "name": "ICT Face Model Light (skin surface: face, head and neck; 100 identity modes; FACS-mapped "
+                    "expression shapes driven by action units)",
+            "source": f"github.com/ICT-VGL/ICT-FaceKit@{ICT_COMMIT}/FaceXModel ({model.source})",
+            "sha256": dict(sorted(model.checksums.items())),
+            "action_units": Path(model.table.source).name,
+        }
+    return {
+        "face_model": "sfm",
+        "name": "Surrey Face Model (shape-only, 3448 vertices) and expression blendshapes",
+        "source": f"github.com/patrikhuber/eos@{EOS_COMMIT}/share",
+        "sha256": dict(sorted(model.checksums.items())),
+    }
+
+
+def _settings(config: Any, face_model: str) -> dict:
+    """The settings as written to synth.json: the ICT-only ones (au_style, field_of_view) only for ICT runs,
+    the SFM-only expression style only for SFM runs."""
+    data = config_to_dict(config)
+    drop = ("style",) if face_model == "ict" else ("au_style", "field_of_view")
+    return {k: v for k, v in data.items() if k not in drop}
+
+
+def run_info(run: RunConfig, config: Any, model: Any, n_files: int, extra: dict | None = None) -> dict:
     """The content of synth.json: generator, seed, subjects, settings, model checksums, file count."""
     from core import __version__
 
+    described = model_info(model)
     info = {
         "generator": run.generator,
         "seed": run.seed,
         "subjects": run.subjects,
         "files": n_files,
         "smile_vlm_version": __version__,
-        "model": {
-            "name": "Surrey Face Model (shape-only, 3448 vertices) and expression blendshapes",
-            "source": f"github.com/patrikhuber/eos@{EOS_COMMIT}/share",
-            "sha256": dict(sorted(model.checksums.items())),
-        },
-        "settings": config_to_dict(config),
+        "model": described,
+        "settings": _settings(config, described["face_model"]),
     }
     if extra:
         info.update(extra)
@@ -142,6 +171,19 @@ def run_info(run: RunConfig, config: Any, model: SfmModel, n_files: int, extra: 
 def write_info(path: Path, info: dict) -> None:
     """Write ``info`` as indented, key-ordered JSON with a final newline (deterministic bytes)."""
     path.write_text(json.dumps(info, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_heads_manifest(out: Path, items: list[Item]) -> Path:
+    """The whole-head set's manifest CSV (path, subject, label, intensity level, kind 3d, dataset heads)."""
+    from core.datasets import ManifestRow, write_manifest
+
+    rows = [
+        ManifestRow(path=out / item.path, subject=item.subject, label=item.label,
+                    intensity=int(dict(item.info)["level"]) or None, kind="3d", n_frames=1, dataset="heads",
+                    code=Path(item.path).stem, extra=(("weight", dict(item.info)["weight"]),))
+        for item in items
+    ]
+    return write_manifest(rows, out / HEADS_MANIFEST)
 
 
 def write_4dme_manifest(out: Path, items: list[Item], frame_format: str) -> Path:
@@ -159,18 +201,19 @@ def write_4dme_manifest(out: Path, items: list[Item], frame_format: str) -> Path
     return write_manifest(rows, out / ME4D_MANIFEST)
 
 
-def generate(run: RunConfig, config: Any, model: SfmModel, *, write_info_file: bool = True,
+def generate(run: RunConfig, config: Any, model: Any, *, write_info_file: bool = True,
              on_progress: Callable[[int], None] | None = None) -> SynthResult:
-    """Generate ``run.subjects`` subjects of ``run.generator`` with ``config`` into ``run.out``.
+    """Generate ``run.subjects`` subjects of ``run.generator`` with ``config`` into ``run.out`` from ``model``
+    (an SfmModel, or an IctFace from core.synth.face_models.load_face_model).
 
-    Checks the output folder before any work. on_progress(n_files) is called after each subject. Writes
+    Checks the output folder and the model before any work. on_progress(n_files) is called after each subject. Writes
     synth.json (and for 4DME the CSV manifest) at the end.
     """
     check_output_folder(run.out, run.overwrite)
+    ctx = make_context(run.generator, model, config, run.seed, run.out)
     start = time.perf_counter()
     run.out.mkdir(parents=True, exist_ok=True)
     plans = plan_subjects(run.generator, config, run.subjects, run.seed)
-    ctx = make_context(run.generator, model, config, run.seed, run.out)
     per_subject = files_per_subject(run.generator, config)
     items: list[Item] = []
     bar = None
@@ -193,24 +236,31 @@ def generate(run: RunConfig, config: Any, model: SfmModel, *, write_info_file: b
     if run.generator == "4dme":
         manifest = write_4dme_manifest(run.out, items, config.frame_format)
         extra["manifest"] = ME4D_MANIFEST
+    elif run.generator == "heads":
+        manifest = write_heads_manifest(run.out, items)
+        extra["manifest"] = HEADS_MANIFEST
     n_files = per_subject * len(plans)
     if write_info_file:
         write_info(run.out / INFO_FILE, run_info(run, config, model, n_files, extra))
     return SynthResult(run.out, run.generator, tuple(items), n_files, manifest, time.perf_counter() - start)
 
 
-def generate_demo(out: Path, model: SfmModel, demo: DemoConfig, *, seed: int = 0, settings: Path | None = None,
+def generate_demo(out: Path, model: Any, demo: DemoConfig, *, seed: int = 0, settings: Path | None = None,
                   overwrite: bool = False, progress: bool = False) -> dict[str, Path]:
     """The first-run demo set under ``out``: ``bu3dfe/`` (a few subjects, 25 scans each), ``bu4dfe/`` (a few
     short sequences), their manifests ``bu3dfe.csv`` and ``bu4dfe.csv`` (already indexed), ``demo.csv``
-    (both together) and ``synth.json``. Returns name -> path of the manifests.
+    (both together) and ``synth.json``, from ``model`` (an SfmModel or an ICT IctFace). Returns name -> path
+    of the manifests.
     """
     from core.datasets import index_dataset, write_manifest
+    from core.synth.face_models import face_model_name
 
     out = Path(out)
     check_output_folder(out, overwrite)
-    bu3 = load_config("bu3dfe", settings)
-    bu4 = replace(load_config("bu4dfe", settings), frames=demo.bu4dfe_frames, expressions=demo.bu4dfe_expressions)
+    name = face_model_name(model)
+    bu3 = load_config("bu3dfe", settings, face_model=name)
+    bu4 = replace(load_config("bu4dfe", settings, face_model=name), frames=demo.bu4dfe_frames,
+                  expressions=demo.bu4dfe_expressions)
     runs = [
         (RunConfig("bu3dfe", demo.bu3dfe_subjects, out / "bu3dfe", seed, 1, progress, overwrite), bu3),
         (RunConfig("bu4dfe", demo.bu4dfe_subjects, out / "bu4dfe", seed, 1, progress, overwrite), bu4),

@@ -26,12 +26,12 @@ def envelope(n_frames: int, start: float, onset: float, apex: float, offset: flo
     return np.minimum(rise, fall)
 
 
-def macro_profile(n_frames: int, rng: np.random.Generator, lead_in: tuple[float, float], onset: tuple[float, float],
-                  apex: tuple[float, float], offset: tuple[float, float]) -> tuple[np.ndarray, int]:
-    """(profile (T,), apex frame) of a posed expression neutral -> apex -> neutral.
+def macro_phases(n_frames: int, rng: np.random.Generator, lead_in: tuple[float, float], onset: tuple[float, float],
+                 apex: tuple[float, float], offset: tuple[float, float]) -> np.ndarray:
+    """(4,) lead-in, onset, apex and offset lengths in frames of a posed expression neutral -> apex -> neutral.
 
     Phase lengths are drawn as fractions of the sequence; if they add up to more than the sequence they
-    are shrunk proportionally, so the profile always starts and ends at 0 (neutral) for T >= 3.
+    are shrunk proportionally, so the expression always starts and ends neutral for T >= 3.
     """
     last = n_frames - 1
     parts = np.array([rng.uniform(*lead_in), rng.uniform(*onset), rng.uniform(*apex), rng.uniform(*offset)])
@@ -40,6 +40,13 @@ def macro_profile(n_frames: int, rng: np.random.Generator, lead_in: tuple[float,
         parts *= last / parts.sum()
     parts[1] = max(parts[1], 1e-6)
     parts[3] = max(parts[3], 1e-6)
+    return parts
+
+
+def macro_profile(n_frames: int, rng: np.random.Generator, lead_in: tuple[float, float], onset: tuple[float, float],
+                  apex: tuple[float, float], offset: tuple[float, float]) -> tuple[np.ndarray, int]:
+    """(profile (T,), apex frame) of a posed expression with :func:`macro_phases`' phases."""
+    parts = macro_phases(n_frames, rng, lead_in, onset, apex, offset)
     profile = envelope(n_frames, parts[0], parts[1], parts[2], parts[3])
     apex_frame = int(np.argmax(profile))
     return profile, apex_frame
