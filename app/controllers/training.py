@@ -39,7 +39,7 @@ LOSS_TERMS = ("loss", "mv_bt", "vl_align", "red_min")
 THROUGHPUT = "samples_per_s"
 TERMINAL_EVENTS = ("done", "stopped", "error")
 #: Synthetic presets (`smile-vlm synth <kind>`).
-SYNTH_KINDS = ("demo", "bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus")
+SYNTH_KINDS = ("demo", "bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus", "heads")
 #: Supervision modes of `smile-vlm pretrain --prompts`, with the words the panel shows.
 SUPERVISION_LABELS = {
     "metadata": "metadata: category prompts (uses the category labels)",
@@ -216,9 +216,12 @@ def synth_plan(kind: str, subjects: int, root: Path | None = None) -> SynthPlan:
 
     DIR is SYNTH/<kind>-<N> (SYNTH/demo for the demo set, whose size is fixed by resources/synth.json), with a fresh
     -k suffix when that folder exists, is not empty and has no manifest yet (an interrupted generation). The demo
-    generator writes its own manifest, DIR/demo.csv; 4dme writes the spreadsheet DIR/4dme.csv, indexed with
-    ``--format csv``; the other layouts are indexed with their own format.
+    generator writes its own manifest, DIR/demo.csv; 4dme and heads write a spreadsheet (DIR/4dme.csv,
+    DIR/heads.csv), indexed with ``--format csv``; the other layouts are indexed with their own format. The data
+    come from the generator's default face model (ICT).
     """
+    from core.synth.layout import MANIFESTS
+
     if kind not in SYNTH_KINDS:
         raise ValueError(f"unknown synthetic preset {kind!r} (expected one of {', '.join(SYNTH_KINDS)})")
     if isinstance(subjects, bool) or not isinstance(subjects, int) or subjects < 1:
@@ -236,8 +239,8 @@ def synth_plan(kind: str, subjects: int, root: Path | None = None) -> SynthPlan:
     if kind == "demo":
         return SynthPlan(kind, subjects, out, (tuple(cli + ["synth", "demo", "--out", str(out)]),), manifest)
     commands = [tuple(cli + ["synth", kind, "--subjects", str(subjects), "--out", str(out)])]
-    if kind == "4dme":
-        commands.append(tuple(cli + ["index", str(out / "4dme.csv"), "--format", "csv", "--out", str(manifest)]))
+    if kind in MANIFESTS:
+        commands.append(tuple(cli + ["index", str(out / MANIFESTS[kind]), "--format", "csv", "--out", str(manifest)]))
     else:
         commands.append(tuple(cli + ["index", str(out), "--format", kind, "--out", str(manifest)]))
     return SynthPlan(kind, subjects, out, tuple(commands), manifest)

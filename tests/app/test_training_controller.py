@@ -106,6 +106,10 @@ def test_synth_plans(tmp_path, monkeypatch):
     assert demo.manifest == tmp_path / "demo" / "demo.csv"
     me = tr.synth_plan("4dme", 2, root=tmp_path)
     assert me.commands[1][3:] == ("index", str(me.out / "4dme.csv"), "--format", "csv", "--out", str(me.manifest))
+    heads = tr.synth_plan("heads", 2, root=tmp_path)
+    assert heads.commands[0][-4:] == ("--subjects", "2", "--out", str(heads.out))
+    assert heads.commands[1][3:] == ("index", str(heads.out / "heads.csv"), "--format", "csv", "--out",
+                                     str(heads.manifest))
     (tmp_path / "bu3dfe-3").mkdir()
     (tmp_path / "bu3dfe-3" / "partial.wrl").write_text("")  # an earlier generation that did not finish
     assert tr.synth_plan("bu3dfe", 3, root=tmp_path).out == tmp_path / "bu3dfe-3-2"
