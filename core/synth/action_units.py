@@ -209,7 +209,7 @@ def _micro(data: Any, expressions: Mapping[str, Prototype], known: set[str], src
             inside = sorted(set(one_of) & emotional)
             if inside:
                 raise _fail(src, f"{where}.one_of", f"{', '.join(inside)} belong(s) to an emotion prototype; "
-                                                    "others must be AUs outside every prototype")
+                                                    "others must be AUs outside every emotion prototype")
             out[name] = MicroClass(one_of=one_of,
                                    intensity=_intensity(spec.get("intensity", 0.8), src, f"{where}.intensity"))
         else:

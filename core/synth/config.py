@@ -33,6 +33,8 @@ Weights = tuple[tuple[str, float], ...]
 GENERATORS: tuple[str, ...] = ("bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus", "heads")
 #: Face models a generator can build subjects from (core.synth.face_models).
 FACE_MODELS: tuple[str, ...] = ("ict", "sfm")
+#: Settings only the SFM generators read (the ICT ones take these from resources/action_units.json).
+SFM_ONLY: tuple[str, ...] = ("style", "blends", "negative_expressions", "others_expressions", "others_regions")
 #: Generators that need a whole-head model (the SFM is a face mask).
 HEAD_ONLY: tuple[str, ...] = ("heads",)
 FRAME_FORMATS: tuple[str, ...] = ("obj", "wrl")
@@ -210,10 +212,11 @@ class Bu3dfeConfig:
     field_of_view: FieldOfViewConfig = field(default_factory=FieldOfViewConfig)
 
     def __post_init__(self) -> None:
-        _check(len(self.intensity_levels) == 4, "bu3dfe.intensity_levels", "must hold four [low, high] ranges")
+        name = "heads" if isinstance(self, HeadsConfig) else "bu3dfe"
+        _check(len(self.intensity_levels) == 4, f"{name}.intensity_levels", "must hold four [low, high] ranges")
         for i, r in enumerate(self.intensity_levels):
-            _range(r, f"bu3dfe.intensity_levels[{i}]", high=3.0)
-        _nonneg(self.neutral_residual, "bu3dfe.neutral_residual")
+            _range(r, f"{name}.intensity_levels[{i}]", high=3.0)
+        _nonneg(self.neutral_residual, f"{name}.neutral_residual")
 
 
 @dataclass(frozen=True)

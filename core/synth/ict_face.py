@@ -105,13 +105,14 @@ def _caps(neutral: np.ndarray, faces: np.ndarray, tip: int) -> tuple[np.ndarray,
     return np.stack(rows), np.asarray(offsets), np.asarray(cap_faces, dtype=np.int64)
 
 
-_CACHE: dict[tuple[int, str], IctFace] = {}
+_CACHE: dict[tuple[int, str], IctFace] = {}  # (model, the table's content)
 _LOCK = threading.Lock()
 
 
 def prepare_ict(model: IctModel, table: AuTable) -> IctFace:
     """The generator-ready face of ``model`` with the AU table ``table`` (cached per model and table)."""
-    key = (id(model), table.source)
+    key = (id(model), repr((table.action_units, sorted(table.expressions.items()), sorted(table.bp4d_tasks.items()),
+                            sorted(table.micro.items()))))
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]

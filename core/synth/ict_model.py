@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.synth.model import ModelFileError, repo_root, sha256_file
+from core.synth.model import ModelFileError, cache_dir_for, sha256_file, shared_dirs_for
 
 #: The ICT-FaceKit commit the model is taken from.
 ICT_COMMIT = "da5f95a607f5e6b37755b38d3385d7f2853732e5"
@@ -96,21 +96,13 @@ class IctModel:
 
 
 def default_shared_dirs(cwd: Path | None = None) -> list[Path]:
-    """``../shared/ict`` relative to the repository root, then relative to ``cwd`` (duplicates removed)."""
-    cwd = Path.cwd() if cwd is None else Path(cwd)
-    out: list[Path] = []
-    for base in (repo_root(), cwd.resolve()):
-        candidate = (base.parent / "shared" / "ict").resolve()
-        if candidate not in out:
-            out.append(candidate)
-    return out
+    """``../shared/ict`` relative to the repository root, then relative to ``cwd``."""
+    return shared_dirs_for("ict", cwd)
 
 
 def default_cache_dir() -> Path:
     """The per-user folder for the model file."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("smile-vlm")) / "ict"
+    return cache_dir_for("ict")
 
 
 def _where_to_put(cache_dir: Path) -> str:

@@ -94,6 +94,7 @@ def micro_weights(cfg: Me4dConfig, label: str, subject: Subject, table: AuTable,
     if micro.prototype is not None:
         pattern = subject.classes[f"micro:{label}"].weights
         info["aus"] = au_list(table, pattern)
+        info["emotion"] = {"positive": "happiness"}.get(label, label)
     elif micro.from_expressions:
         emotion = micro.from_expressions[int(rng.integers(len(micro.from_expressions)))]
         pattern = subject.classes[emotion].weights

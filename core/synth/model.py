@@ -65,22 +65,32 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent.parent
 
 
-def default_shared_dirs(cwd: Path | None = None) -> list[Path]:
-    """``../shared/sfm`` relative to the repository root, then relative to ``cwd`` (duplicates removed)."""
+def shared_dirs_for(name: str, cwd: Path | None = None) -> list[Path]:
+    """``../shared/<name>`` relative to the repository root, then relative to ``cwd`` (duplicates removed)."""
     cwd = Path.cwd() if cwd is None else Path(cwd)
     out: list[Path] = []
     for base in (repo_root(), cwd.resolve()):
-        candidate = (base.parent / "shared" / "sfm").resolve()
+        candidate = (base.parent / "shared" / name).resolve()
         if candidate not in out:
             out.append(candidate)
     return out
 
 
-def default_cache_dir() -> Path:
-    """The per-user download cache for the model files."""
+def cache_dir_for(name: str) -> Path:
+    """The per-user cache folder of face model ``name`` (``sfm``, ``ict``)."""
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("smile-vlm")) / "sfm"
+    return Path(platformdirs.user_cache_dir("smile-vlm")) / name
+
+
+def default_shared_dirs(cwd: Path | None = None) -> list[Path]:
+    """``../shared/sfm`` relative to the repository root, then relative to ``cwd``."""
+    return shared_dirs_for("sfm", cwd)
+
+
+def default_cache_dir() -> Path:
+    """The per-user download cache for the SFM files."""
+    return cache_dir_for("sfm")
 
 
 def sha256_file(path: Path) -> str:
@@ -96,7 +106,8 @@ def _where_to_put(cache_dir: Path) -> str:
     urls = " and ".join(download_url(n) for n in SFM_FILES)
     return (
         f"download {urls} (sha256 in core/synth/model.py) and put both files in {cache_dir}, "
-        f"or in a folder given with --sfm DIR or the {ENV_VAR} environment variable"
+        f"or in a folder given with --sfm DIR (or --face-model sfm --face-model-dir DIR) or the {ENV_VAR} "
+        "environment variable"
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.synth.config import GENERATORS, DemoConfig, config_to_dict, load_config
+from core.synth.config import GENERATORS, SFM_ONLY, DemoConfig, config_to_dict, load_config
 from core.synth.generators import (
     HEADS_MANIFEST,
     ME4D_MANIFEST,
@@ -29,7 +29,7 @@ from core.synth.generators import (
     make_context,
     plan_subjects,
 )
-from core.synth.model import EOS_COMMIT
+from core.synth.model import EOS_COMMIT, sha256_file
 
 INFO_FILE = "synth.json"
 MAX_WORKERS = 64
@@ -131,7 +131,8 @@ def model_info(model: Any) -> dict:
                     "expression shapes driven by action units)",
             "source": f"github.com/ICT-VGL/ICT-FaceKit@{ICT_COMMIT}/FaceXModel ({model.source})",
             "sha256": dict(sorted(model.checksums.items())),
-            "action_units": Path(model.table.source).name,
+            "action_units": {"file": Path(model.table.source).name,
+                             "sha256": sha256_file(Path(model.table.source))},
         }
     return {
         "face_model": "sfm",
@@ -143,9 +144,10 @@ def model_info(model: Any) -> dict:
 
 def _settings(config: Any, face_model: str) -> dict:
     """The settings as written to synth.json: the ICT-only ones (au_style, field_of_view) only for ICT runs,
-    the SFM-only expression style only for SFM runs."""
+    the SFM-only ones (config.SFM_ONLY: blendshape style, blends, blendshape-named micro classes) only for SFM
+    runs."""
     data = config_to_dict(config)
-    drop = ("style",) if face_model == "ict" else ("au_style", "field_of_view")
+    drop = SFM_ONLY if face_model == "ict" else ("au_style", "field_of_view")
     return {k: v for k, v in data.items() if k not in drop}
 
 
@@ -179,7 +181,7 @@ def write_heads_manifest(out: Path, items: list[Item]) -> Path:
 
     rows = [
         ManifestRow(path=out / item.path, subject=item.subject, label=item.label,
-                    intensity=int(dict(item.info)["level"]) or None, kind="3d", n_frames=1, dataset="heads",
+                    intensity=int(dict(item.info)["level"]), kind="3d", n_frames=1, dataset="heads",
                     code=Path(item.path).stem, extra=(("weight", dict(item.info)["weight"]),))
         for item in items
     ]
@@ -187,15 +189,17 @@ def write_heads_manifest(out: Path, items: list[Item]) -> Path:
 
 
 def write_4dme_manifest(out: Path, items: list[Item], frame_format: str) -> Path:
-    """The 4DME-style spreadsheet as a manifest CSV (columns path, subject, label, ..., onset, apex, offset)."""
+    """The 4DME-style spreadsheet as a manifest CSV (columns path, subject, label, ..., onset, apex, offset,
+    emotion, frame_format, and for ICT clips the AUs that moved)."""
     from core.datasets import ManifestRow, write_manifest
 
+    with_aus = all("aus" in dict(item.info) for item in items)
     rows = [
         ManifestRow(path=out / item.path, subject=item.subject, label=item.label, intensity=None, kind="4d",
                     n_frames=item.n_frames, dataset="4dme", code=Path(item.path).name,
                     extra=(("onset", dict(item.info)["onset"]), ("apex", dict(item.info)["apex"]),
                            ("offset", dict(item.info)["offset"]), ("emotion", dict(item.info)["emotion"]),
-                           ("frame_format", frame_format)))
+                           ("frame_format", frame_format)) + ((("aus", dict(item.info)["aus"]),) if with_aus else ()))
         for item in items
     ]
     return write_manifest(rows, out / ME4D_MANIFEST)

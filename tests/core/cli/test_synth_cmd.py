@@ -109,3 +109,128 @@ def test_synth_refuses_a_non_empty_folder(tmp_path: Path, sfm, capsys):
     rc = main(["synth", "bosphorus", "--subjects", "1", "--out", str(out), "--sfm", sfm, "--no-progress"])
     assert rc == 1 and "not empty" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["x.txt"]
+
+
+# ------------------------------------------------------------------------------------------ face models
+
+SHARED_ICT = repo_root().parent / "shared" / "ict"
+
+
+@pytest.fixture()
+def ict(monkeypatch) -> str:
+    from core.synth.ict_model import ENV_VAR, NPZ_FILE
+
+    if not ((SHARED_ICT / NPZ_FILE).is_file() or (SHARED_ICT / "FaceXModel").is_dir()):
+        pytest.skip(f"ICT face model files not in {SHARED_ICT}")
+    monkeypatch.delenv(ENV_VAR, raising=False)  # the default search must find ../shared/ict by itself
+    return str(SHARED_ICT)
+
+
+def test_synth_uses_the_ict_model_by_default(tmp_path: Path, ict, capsys):
+    out = tmp_path / "bu3dfe"
+    rc = main(["synth", "bu3dfe", "--subjects", "1", "--out", str(out), "--workers", "1", "--no-progress"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "ict face model" in printed and "25 scans" in printed
+    info = json.loads((out / "synth.json").read_text(encoding="utf-8"))
+    assert info["model"]["face_model"] == "ict"
+    assert "style" not in info["settings"] and "au_style" in info["settings"]
+    index = index_dataset(out, "bu3dfe")
+    assert len(index.rows) == 25 and index.skipped == ()
+
+
+def test_synth_face_model_sfm(tmp_path: Path, sfm, capsys):
+    out = tmp_path / "bu3dfe"
+    rc = main(["synth", "bu3dfe", "--subjects", "1", "--out", str(out), "--face-model", "sfm",
+               "--face-model-dir", sfm, "--no-progress"])
+    assert rc == 0
+    assert "sfm face model" in capsys.readouterr().out
+    info = json.loads((out / "synth.json").read_text(encoding="utf-8"))
+    assert info["model"]["face_model"] == "sfm"
+    assert "style" in info["settings"] and "au_style" not in info["settings"]
+    assert len(index_dataset(out, "bu3dfe").rows) == 25
+
+
+def test_synth_sfm_folder_with_ict_is_an_error(tmp_path: Path, capsys):
+    out = tmp_path / "o"
+    rc = main(["synth", "bu3dfe", "--subjects", "1", "--out", str(out), "--sfm", str(tmp_path),
+               "--face-model", "ict", "--no-progress"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "smile-vlm synth: error:" in err and "--sfm" in err and "--face-model ict" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_synth_sfm_and_face_model_dir_together_is_an_error(tmp_path: Path, capsys):
+    out = tmp_path / "o"
+    rc = main(["synth", "bu3dfe", "--subjects", "1", "--out", str(out), "--sfm", str(tmp_path),
+               "--face-model-dir", str(tmp_path), "--no-progress"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "--sfm" in err and "--face-model-dir" in err and not out.exists()
+
+
+@pytest.mark.parametrize("model_args", [["--face-model", "sfm"], ["--sfm", "SFM_DIR"]])
+def test_synth_heads_needs_the_ict_model(tmp_path: Path, capsys, model_args):
+    out = tmp_path / "heads"
+    args = [a.replace("SFM_DIR", str(tmp_path)) for a in model_args]
+    rc = main(["synth", "heads", "--subjects", "1", "--out", str(out), *args, "--no-progress"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "smile-vlm synth: error:" in err and "heads" in err and "--face-model ict" in err
+    assert "whole-head" in err
+    assert "Traceback" not in err and not out.exists()
+
+
+@pytest.mark.parametrize("face_model", ["ict", "sfm"])
+def test_synth_empty_face_model_dir_names_it(tmp_path: Path, capsys, face_model):
+    empty = tmp_path / "empty_model_dir"
+    empty.mkdir()
+    out = tmp_path / "o"
+    rc = main(["synth", "bu3dfe", "--subjects", "1", "--out", str(out), "--face-model", face_model,
+               "--face-model-dir", str(empty), "--no-progress"])
+    assert rc != 0
+    err = capsys.readouterr().err
+    assert "smile-vlm synth: error:" in err and str(empty) in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_synth_missing_face_model_dir_names_it(tmp_path: Path, capsys):
+    missing = tmp_path / "no_such_dir"
+    rc = main(["synth", "bu3dfe", "--subjects", "1", "--out", str(tmp_path / "o"), "--face-model-dir", str(missing),
+               "--no-progress"])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and "--face-model-dir" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_synth_face_model_dir_given_explicitly(tmp_path: Path, ict, capsys):
+    out = tmp_path / "bos"
+    rc = main(["synth", "bosphorus", "--subjects", "1", "--out", str(out), "--face-model", "ict",
+               "--face-model-dir", ict, "--workers", "1", "--no-progress"])
+    assert rc == 0
+    assert "ict face model" in capsys.readouterr().out
+    assert len(index_dataset(out, "bosphorus").rows) == 7
+
+
+def test_synth_unknown_face_model_is_a_usage_error(tmp_path: Path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["synth", "bu3dfe", "--subjects", "1", "--out", str(tmp_path / "o"), "--face-model", "bfm"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_synth_sfm_env_var_with_face_model_sfm(tmp_path: Path, sfm, monkeypatch, capsys):
+    """SMILE_SFM_DIR still finds the SFM once --face-model sfm is given (the default is now ICT)."""
+    settings = tmp_path / "s.json"
+    settings.write_text(json.dumps({"bu4dfe": {"frames": 3, "expressions": ["surprise"]}}))
+    monkeypatch.setenv("SMILE_SFM_DIR", sfm)
+    out = tmp_path / "b4"
+    assert main(["synth", "bu4dfe", "--subjects", "1", "--out", str(out), "--settings", str(settings),
+                 "--face-model", "sfm", "--no-progress"]) == 0
+    assert "sfm face model" in capsys.readouterr().out
+    assert json.loads((out / "synth.json").read_text(encoding="utf-8"))["model"]["face_model"] == "sfm"
+    index = index_dataset(out, "bu4dfe")
+    assert [r.label for r in index.rows] == ["surprise"] and index.rows[0].n_frames == 3

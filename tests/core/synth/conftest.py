@@ -70,3 +70,37 @@ def generated(sfm_model, tmp_path_factory):
         return cache[generator]
 
     return make
+
+
+# ------------------------------------------------------------------------------------------ ICT Face Model
+
+SHARED_ICT = repo_root().parent / "shared" / "ict"
+
+
+def have_ict() -> bool:
+    from core.synth.ict_model import NPZ_FILE
+
+    return (SHARED_ICT / NPZ_FILE).is_file() or (SHARED_ICT / "FaceXModel").is_dir()
+
+
+@pytest.fixture(scope="session")
+def ict_dir() -> Path:
+    if not have_ict():
+        pytest.skip(f"ICT face model files not in {SHARED_ICT}")
+    return SHARED_ICT
+
+
+@pytest.fixture(scope="session")
+def ict_model(ict_dir):
+    """The raw IctModel (skin surface, no caps)."""
+    from core.synth.ict_model import load_ict
+
+    return load_ict(ict_dir)
+
+
+@pytest.fixture(scope="session")
+def ict_face(ict_dir):
+    """The generator-ready IctFace (caps, AU units) with the shipped AU table, loaded once per session."""
+    from core.synth.face_models import load_face_model
+
+    return load_face_model("ict", ict_dir)
