@@ -1,10 +1,12 @@
 """Generator settings: frozen dataclasses filled from ``resources/synth.json``.
 
-The JSON file has a ``common`` section (identity, style, artefacts, motion) that every dataset section
-(``bu3dfe``, ``bu4dfe``, ``bp4d``, ``4dme``, ``bosphorus``, ``heads``) inherits and may override key by key,
-an ``ict`` section with the same structure (``ict.common``, ``ict.bu3dfe``, ...) laid on top when the ICT face
-model is used (its action-unit style and field of view: core.synth.ict_config), plus a ``demo`` section. Units: millimetres, degrees; intensities are blendshape weights (1.0 = the full SFM
-blendshape); ranges are ``[low, high]`` and sampled uniformly; fractions are of the sequence length.
+The JSON file has a ``common`` section (identity, style, artefacts, motion: core.synth.common_config) that
+every dataset section (``bu3dfe``, ``bu4dfe``, ``bp4d``, ``4dme``, ``bosphorus``, ``heads``) inherits and may
+override key by key, an ``ict`` section with the same structure (``ict.common``, ``ict.bu3dfe``, ...) laid on top
+when the ICT face model is used (its action-unit style and field of view: core.synth.ict_config), plus a
+``demo`` section. Units: millimetres, degrees; intensities are blendshape weights (1.0 = the full SFM
+blendshape) or, for ICT, multipliers of the AU intensities of resources/action_units.json; ranges are
+``[low, high]`` and sampled uniformly; fractions are of the sequence length.
 Every value is validated when the dataclass is built: a bad value raises ValueError naming the field
 (and, when loading JSON, the file).
 """
@@ -14,20 +16,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.config_io import read_json_object
-from core.synth.checks import _check, _finite, _fraction, _nonneg, _range, _weights
+from core.synth.checks import Range, Weights, _check, _finite, _nonneg, _range, _weights
+from core.synth.common_config import RACE_CODES, ArtefactConfig, IdentityConfig, MotionConfig, StyleConfig
+from core.synth.dataclass_json import _build, config_from_dict, config_to_dict  # noqa: F401  (part of this API)
 from core.synth.ict_config import AuStyleConfig, FieldOfViewConfig
 from core.synth.model import EXPRESSIONS
 
-Range = tuple[float, float]
 IntRange = tuple[int, int]
-Weights = tuple[tuple[str, float], ...]
+__all__ = ["RACE_CODES", "ArtefactConfig", "IdentityConfig", "MotionConfig", "StyleConfig", "config_from_dict",
+           "config_to_dict"]
 
 #: Generator names, in CLI order.
 GENERATORS: tuple[str, ...] = ("bu3dfe", "bu4dfe", "bp4d", "4dme", "bosphorus", "heads")
@@ -38,137 +41,9 @@ SFM_ONLY: tuple[str, ...] = ("style", "blends", "negative_expressions", "others_
 #: Generators that need a whole-head model (the SFM is a face mask).
 HEAD_ONLY: tuple[str, ...] = ("heads",)
 FRAME_FORMATS: tuple[str, ...] = ("obj", "wrl")
-#: BU-3DFE race codes (White, Black, East-Asian, Middle-East Asian, Indian, Hispanic Latino).
-RACE_CODES: tuple[str, ...] = ("WH", "BL", "AE", "AM", "IN", "LA")
 MICRO_CLASSES: tuple[str, ...] = ("positive", "negative", "surprise", "repression", "others")
 #: Face regions an *others* micro-movement may be restricted to (core.synth.face.FaceRegions).
 OTHERS_REGIONS: tuple[str, ...] = ("brows", "mouth")
-
-
-@dataclass(frozen=True)
-class IdentityConfig:
-    """Identity distribution. PCA coefficients ~ N(mean, sigma) in units of sqrt(eigenvalue).
-
-    sigma: spread of the coefficients. n_components: how many components vary (at most the model's: 63
-    for the SFM, 100 for ICT).
-    shift: population mean offset along a direction drawn from population_seed (in sigma units per
-    component of the first 10). sex_offset / group_offset: per-sex (+/-) and per-group offsets along
-    further seeded directions. scale_sigma: relative head-size spread; sex_scale: +/- relative size for
-    M/F. female_fraction: share of F subjects. groups: group code -> share (race codes of BU-3DFE).
-    """
-
-    sigma: float = 1.0
-    n_components: int = 63
-    shift: float = 0.0
-    population_seed: int = 1
-    sex_offset: float = 0.6
-    group_offset: float = 0.5
-    scale_sigma: float = 0.03
-    sex_scale: float = 0.03
-    female_fraction: float = 0.56
-    groups: Weights = (("WH", 0.5), ("BL", 0.1), ("AE", 0.2), ("AM", 0.05), ("IN", 0.07), ("LA", 0.08))
-
-    def __post_init__(self) -> None:
-        _nonneg(self.sigma, "identity.sigma")
-        _check(isinstance(self.n_components, int) and 1 <= self.n_components <= 100,
-               "identity.n_components", f"must be an integer in 1..100, got {self.n_components!r}")
-        for name in ("shift", "sex_offset", "group_offset", "sex_scale"):
-            _finite(getattr(self, name), f"identity.{name}")
-        _check(isinstance(self.population_seed, int) and self.population_seed >= 0,
-               "identity.population_seed", f"must be an integer >= 0, got {self.population_seed!r}")
-        _check(0 <= self.scale_sigma < 0.5, "identity.scale_sigma", f"must be in [0, 0.5), got {self.scale_sigma!r}")
-        _check(abs(self.sex_scale) < 0.5, "identity.sex_scale", f"must be in (-0.5, 0.5), got {self.sex_scale!r}")
-        _fraction(self.female_fraction, "identity.female_fraction")
-        _weights(self.groups, "identity.groups", RACE_CODES)
-
-
-@dataclass(frozen=True)
-class StyleConfig:
-    """How each subject performs the expressions (applied to every SFM blendshape per subject).
-
-    gain_sigma: log-normal spread of a subject's overall expressiveness; expression_gain_sigma: of each
-    expression's gain. field_sigma / field_width_mm / field_centres: a smooth random per-vertex scaling
-    (sum of Gaussian bumps of that width) of the blendshape. mix_sigma: leakage weights |N(0, mix_sigma)|
-    of the other five blendshapes. asymmetry_sigma: left/right gain difference (1 + a tanh(x / 20 mm)).
-    idiosyncrasy: a subject-specific extra displacement in the expression's region, as a fraction of the
-    blendshape's RMS.
-    """
-
-    gain_sigma: float = 0.2
-    expression_gain_sigma: float = 0.15
-    field_sigma: float = 0.3
-    field_width_mm: float = 30.0
-    field_centres: int = 8
-    mix_sigma: float = 0.1
-    asymmetry_sigma: float = 0.1
-    idiosyncrasy: float = 0.3
-
-    def __post_init__(self) -> None:
-        for name in ("gain_sigma", "expression_gain_sigma", "field_sigma", "mix_sigma", "asymmetry_sigma",
-                     "idiosyncrasy"):
-            _nonneg(getattr(self, name), f"style.{name}")
-        _finite(self.field_width_mm, "style.field_width_mm")
-        _check(self.field_width_mm > 0, "style.field_width_mm", f"must be > 0, got {self.field_width_mm!r}")
-        _check(isinstance(self.field_centres, int) and 1 <= self.field_centres <= 64,
-               "style.field_centres", f"must be an integer in 1..64, got {self.field_centres!r}")
-
-
-@dataclass(frozen=True)
-class ArtefactConfig:
-    """Scanner and capture artefacts applied to every scan / frame.
-
-    rotation_deg / translation_mm: s.d. of the rigid head-pose jitter per scan (per sequence for 4D).
-    noise_mm: s.d. of isotropic Gaussian vertex noise. holes_mean: Poisson mean of missing patches per
-    scan, each a ball of radius hole_radius_mm around a random vertex (vertices and faces removed, at
-    most max_removed_fraction of the vertices); in a 4D sequence these holes are drawn once and stay at
-    the same place on the face in every frame (a capture rig's blind spots do not jump between frames),
-    and each frame adds Poisson(frame_holes_mean) transient dropouts of its own. occlusion_probability: chance of a hand (lower face) or
-    hair (forehead) occluder per scan / sequence, a patch of radius occlusion_radius_mm pushed
-    occlusion_offset_mm in front of the face. spurious_mean: Poisson mean of spurious specks (tiny
-    triangles floating spurious_distance_mm in front of the surface).
-    """
-
-    rotation_deg: float = 3.0
-    translation_mm: float = 2.0
-    noise_mm: float = 0.2
-    holes_mean: float = 1.0
-    frame_holes_mean: float = 0.1
-    hole_radius_mm: Range = (3.0, 10.0)
-    max_removed_fraction: float = 0.25
-    occlusion_probability: float = 0.1
-    occlusion_radius_mm: Range = (15.0, 30.0)
-    occlusion_offset_mm: Range = (4.0, 20.0)
-    spurious_mean: float = 2.0
-    spurious_distance_mm: Range = (2.0, 30.0)
-
-    def __post_init__(self) -> None:
-        for name in ("rotation_deg", "translation_mm", "noise_mm", "holes_mean", "frame_holes_mean", "spurious_mean"):
-            _nonneg(getattr(self, name), f"artefacts.{name}")
-        _check(self.rotation_deg <= 45, "artefacts.rotation_deg", f"must be <= 45, got {self.rotation_deg!r}")
-        _check(self.holes_mean <= 50, "artefacts.holes_mean", f"must be <= 50, got {self.holes_mean!r}")
-        _check(self.frame_holes_mean <= 50, "artefacts.frame_holes_mean",
-               f"must be <= 50, got {self.frame_holes_mean!r}")
-        _check(self.spurious_mean <= 1000, "artefacts.spurious_mean", f"must be <= 1000, got {self.spurious_mean!r}")
-        _range(self.hole_radius_mm, "artefacts.hole_radius_mm", high=100.0)
-        _check(0 <= self.max_removed_fraction <= 0.9, "artefacts.max_removed_fraction",
-               f"must be in [0, 0.9], got {self.max_removed_fraction!r}")
-        _fraction(self.occlusion_probability, "artefacts.occlusion_probability")
-        _range(self.occlusion_radius_mm, "artefacts.occlusion_radius_mm", high=150.0)
-        _range(self.occlusion_offset_mm, "artefacts.occlusion_offset_mm", high=200.0)
-        _range(self.spurious_distance_mm, "artefacts.spurious_distance_mm", high=500.0)
-
-
-@dataclass(frozen=True)
-class MotionConfig:
-    """Smooth head motion within a 4D sequence: amplitude of slow rotation (deg) and translation (mm)."""
-
-    drift_deg: float = 1.0
-    drift_mm: float = 1.0
-
-    def __post_init__(self) -> None:
-        _nonneg(self.drift_deg, "motion.drift_deg")
-        _check(self.drift_deg <= 45, "motion.drift_deg", f"must be <= 45, got {self.drift_deg!r}")
-        _nonneg(self.drift_mm, "motion.drift_mm")
 
 
 def _check_frames(frames: int, name: str, minimum: int = 3) -> None:
@@ -456,89 +331,6 @@ _COMMON_KEYS = ("identity", "style", "artefacts", "motion", "au_style", "field_o
 def default_config_path() -> Path:
     """``resources/synth.json`` in the checkout."""
     return Path(__file__).resolve().parent.parent.parent / "resources" / "synth.json"
-
-
-# ----------------------------------------------------------------------------------------------------------
-# dict <-> dataclass, driven by the type hints
-
-
-def _convert(value: Any, hint: Any, name: str) -> Any:
-    origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, Mapping):
-            raise ValueError(f"{name}: must be an object, got {value!r}")
-        return _build(hint, value, name)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{name}: must be true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{name}: must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name}: must be a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{name}: must be a string, got {value!r}")
-        return value
-    if origin is tuple:
-        args = typing.get_args(hint)
-        # (name, value) pairs are written as a JSON object
-        if len(args) == 2 and args[1] is Ellipsis and typing.get_origin(args[0]) is tuple:
-            inner = typing.get_args(args[0])
-            if len(inner) == 2 and inner[0] is str:
-                if not isinstance(value, Mapping):
-                    raise ValueError(f"{name}: must be an object of name: value, got {value!r}")
-                return tuple((str(k), _convert(v, inner[1], f"{name}.{k}")) for k, v in value.items())
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise ValueError(f"{name}: must be a list, got {value!r}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise ValueError(f"{name}: must be a list of {len(args)} values, got {list(value)!r}")
-        return tuple(_convert(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
-    raise TypeError(f"{name}: unsupported setting type {hint!r}")
-
-
-def _build(cls: type, data: Mapping[str, Any], name: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - fields)
-    if unknown:
-        raise ValueError(f"{name}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(fields))})")
-    kwargs = {k: _convert(v, hints[k], f"{name}.{k}" if name else k) for k, v in data.items()}
-    return cls(**kwargs)
-
-
-def config_from_dict(cls: type, data: Mapping[str, Any]) -> Any:
-    """Build dataclass ``cls`` from a JSON-like mapping (missing keys keep their defaults)."""
-    return _build(cls, data, "")
-
-
-def config_to_dict(obj: Any) -> Any:
-    """JSON-ready form of a config dataclass: (name, value) pairs become objects, tuples lists."""
-    if dataclasses.is_dataclass(obj):
-        hints = typing.get_type_hints(type(obj))
-        return {f.name: _to_json(getattr(obj, f.name), hints[f.name]) for f in dataclasses.fields(obj)}
-    raise TypeError(f"not a config dataclass: {obj!r}")
-
-
-def _to_json(value: Any, hint: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return config_to_dict(value)
-    if typing.get_origin(hint) is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis and typing.get_origin(args[0]) is tuple:
-            inner = typing.get_args(args[0])
-            if len(inner) == 2 and inner[0] is str:
-                return {k: _to_json(v, inner[1]) for k, v in value}
-        if len(args) == 2 and args[1] is Ellipsis:
-            return [_to_json(v, args[0]) for v in value]
-        return [_to_json(v, a) for v, a in zip(value, args)]
-    return value
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

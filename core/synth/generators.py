@@ -22,14 +22,13 @@ The 4D jobs are in core.synth.sequences; names shared by every generator in core
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
 from core.synth import artefacts
 from core.synth.config import Bu3dfeConfig, BosphorusConfig, HeadsConfig
 from core.synth.face import Subject, rng_for
-from core.synth.layout import (  # noqa: F401  (re-exported: the generators' public names)
+from core.synth.layout import (
     BOSPHORUS_CODES,
     BU3DFE_CODES,
     BU4DFE_FOLDERS,
@@ -51,8 +50,15 @@ from core.synth.layout import (  # noqa: F401  (re-exported: the generators' pub
 )
 from core.synth.model import EXPRESSIONS
 from core.synth.rangegrid import range_grid
-from core.synth.sequences import bp4d_subject, bp4d_weights, bu4dfe_subject, me4d_subject, micro_clip  # noqa: F401
+from core.synth.sequences import bp4d_subject, bp4d_weights, bu4dfe_subject, me4d_subject, micro_clip
 from core.synth.writers import write_bnt, write_mesh
+
+__all__ = [  # the generators' public names, wherever they are defined
+    "BOSPHORUS_CODES", "BU3DFE_CODES", "BU4DFE_FOLDERS", "HEADS_MANIFEST", "ID_DIGITS", "MANIFESTS", "MAX_SUBJECTS",
+    "ME4D_MANIFEST", "STREAMS", "SUBJECT_JOBS", "Context", "Item", "SubjectPlan", "bosphorus_subject", "bp4d_subject",
+    "bp4d_weights", "bu3dfe_subject", "bu4dfe_subject", "files_per_subject", "heads_subject", "make_context",
+    "me4d_subject", "micro_clip", "plan_subjects",
+]
 
 Writer = Callable[[Subject, str, int, np.ndarray, np.ndarray], str]
 

@@ -170,3 +170,23 @@ def test_command_line(built, tmp_path, capsys):
     assert firstrun.main(["--data-dir", str(tmp_path / "d"), "--config", str(bad), "--json"]) == 1
     event = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert event["event"] == "error" and "lr" in event["message"]
+
+
+def test_demo_face_model_falls_back_to_the_sfm_when_ict_is_missing(monkeypatch):
+    from core.synth import face_models
+    from core.synth.model import ModelFileError
+
+    def fake(name, model_dir=None, au_table=None):
+        if name == "ict":
+            raise ModelFileError("/nowhere/ict_face_model_light.npz", "model file not found")
+        return f"model:{name}"
+
+    monkeypatch.setattr(face_models, "load_face_model", fake)
+    said: list[Progress] = []
+    assert firstrun.load_demo_face_model("ict", said.append) == "model:sfm"
+    assert len(said) == 1 and "ICT face model is not available" in said[0].message
+    assert "ict_face_model_light.npz" in said[0].message and "Surrey Face Model" in said[0].message
+    with pytest.raises(ModelFileError):  # the SFM itself missing is an error, not a silent fall-back
+        monkeypatch.setattr(face_models, "load_face_model",
+                            lambda name, *a: (_ for _ in ()).throw(ModelFileError("/x", "missing")))
+        firstrun.load_demo_face_model("sfm", said.append)
