@@ -9,7 +9,8 @@ For each set: generate it (or reuse ``DIR/<set>`` when --data-dir holds it; othe
 there, or in a temporary folder), index it with core.datasets, extract the baseline features once, run
 subject-independent 10-fold cross-validation (StratifiedGroupKFold) and print accuracy +/- s.d. over folds
 and chance (share of the most frequent class). BU-3DFE gives two figures from one set: subset1 (six
-expressions, intensities 3-4) and subset2 (all four intensities); so does heads (whole heads, ICT only).
+expressions, intensities 3-4) and subset2 (all four intensities); so does heads (whole heads, ICT only:
+aligned to the whole-head mean, resampled on its face, the BU-3DFE field of view).
 BP4D: the eight tasks' emotions. The baseline's template is the face model's mean face (ICT: cut to the
 set's field of view). The target band is 60-95 %. Default sets: bu3dfe, bu4dfe, 4dme (SFM); every set (ICT).
 
@@ -126,11 +127,14 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config(name, args.settings, overrides, face_model=args.face_model)
             out = _dataset(name, subjects, data_dir, args, model, config)
             template = baseline_template(model, name, config)
+            # whole heads: aligned to the whole head, resampled on the face (the BU-3DFE field of view)
+            sample = (baseline_template(model, "bu3dfe", load_config("bu3dfe", args.settings, face_model="ict"))
+                      if name == "heads" else None)
             if name in ("bu3dfe", "heads"):
                 cfg = BaselineConfig(folds=args.folds, seed=args.seed)
                 rows = (index_dataset(out, "bu3dfe", "subset2").rows if name == "bu3dfe"
                         else [r for r in index_dataset(out / CSV_SETS[name], "csv").rows if r.label != "neutral"])
-                feats = extract_features(rows, template, cfg, args.workers)
+                feats = extract_features(rows, template, cfg, args.workers, sample_points=sample)
                 labels = [r.label for r in rows]
                 groups = [r.subject for r in rows]
                 top = np.array([r.intensity in (3, 4) for r in rows])

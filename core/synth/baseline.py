@@ -81,10 +81,14 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.
 class TemplateResampler:
     """Similarity alignment to a template and Gaussian-weighted nearest-neighbour resampling onto its vertices."""
 
-    def __init__(self, template: np.ndarray, cfg: BaselineConfig = BaselineConfig()):
+    def __init__(self, template: np.ndarray, cfg: BaselineConfig = BaselineConfig(),
+                 sample_points: np.ndarray | None = None):
         self.template = np.asarray(template, dtype=np.float64)
         self.tree = cKDTree(self.template)
         self.cfg = cfg
+        #: where the aligned scan is resampled: the template's vertices, or a part of the template (e.g. the
+        #: face of a whole-head template, so whole heads give the same features as face crops)
+        self.sample_points = self.template if sample_points is None else np.asarray(sample_points, dtype=np.float64)
 
     def align(self, points: np.ndarray) -> np.ndarray:
         """(N, 3) points moved onto the template by trimmed similarity ICP (rotation, translation and scale,
@@ -103,11 +107,11 @@ class TemplateResampler:
         return s_total * p @ r_total.T + t_total
 
     def resample(self, points: np.ndarray) -> np.ndarray:
-        """(V, 3): for each template vertex the Gaussian-weighted mean (s.d. ``sigma_mm``) of its
-        ``neighbours`` nearest aligned scan points."""
+        """(V, 3): for each sample point (default: template vertex) the Gaussian-weighted mean (s.d.
+        ``sigma_mm``) of its ``neighbours`` nearest aligned scan points."""
         aligned = self.align(points)
         k = min(self.cfg.neighbours, len(aligned))
-        dist, idx = cKDTree(aligned).query(self.template, k=k)
+        dist, idx = cKDTree(aligned).query(self.sample_points, k=k)
         if k == 1:
             return aligned[idx]
         w = np.exp(-0.5 * (dist - dist[:, :1]) ** 2 / self.cfg.sigma_mm**2)
@@ -147,8 +151,8 @@ def sequence_feature(folder: Path, resampler: TemplateResampler, stride: int = 1
 _STATE: dict[str, TemplateResampler] = {}
 
 
-def _init(template: np.ndarray, cfg: BaselineConfig) -> None:
-    _STATE["r"] = TemplateResampler(template, cfg)
+def _init(template: np.ndarray, cfg: BaselineConfig, sample_points: np.ndarray | None = None) -> None:
+    _STATE["r"] = TemplateResampler(template, cfg, sample_points)
 
 
 def _feature(job: tuple[str, str]) -> np.ndarray:
@@ -160,12 +164,14 @@ def _feature(job: tuple[str, str]) -> np.ndarray:
 
 
 def extract_features(rows: Sequence, template: np.ndarray, cfg: BaselineConfig = BaselineConfig(),
-                     workers: int = 1, on_progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """(N, V * 3) features of manifest rows (3d rows: scan_feature, 4d rows: sequence_feature)."""
+                     workers: int = 1, on_progress: Callable[[int], None] | None = None,
+                     sample_points: np.ndarray | None = None) -> np.ndarray:
+    """(N, V * 3) features of manifest rows (3d rows: scan_feature, 4d rows: sequence_feature), aligned to
+    ``template`` and resampled at ``sample_points`` (default: the template's vertices)."""
     jobs = [(row.kind, str(row.path)) for row in rows]
     out = []
     if workers <= 1:
-        _init(template, cfg)
+        _init(template, cfg, sample_points)
         for job in jobs:
             out.append(_feature(job))
             if on_progress:
@@ -175,7 +181,7 @@ def extract_features(rows: Sequence, template: np.ndarray, cfg: BaselineConfig =
 
         method = "fork" if os.name == "posix" else "spawn"
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_init,
-                                 initargs=(template, cfg)) as pool:
+                                 initargs=(template, cfg, sample_points)) as pool:
             for feature in pool.map(_feature, jobs, chunksize=4):
                 out.append(feature)
                 if on_progress:
