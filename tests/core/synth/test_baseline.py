@@ -74,3 +74,31 @@ def test_4dme_difficulty_is_in_the_target_band(sfm_model, tmp_path):
     rows = index_dataset(out / "4dme.csv", "csv").rows
     res = evaluate_rows(rows, sfm_model.mean, BaselineConfig(frame_stride=1, folds=5), workers=2)
     assert 0.60 <= res.accuracy <= 0.95, res
+
+
+def test_resampling_at_part_of_the_template():
+    """Whole heads are aligned to the whole template and resampled on a part of it (its face)."""
+    rng = np.random.default_rng(3)
+    template = rng.normal(size=(300, 3)) * [40.0, 50.0, 30.0]
+    points = template @ rotation_matrix(np.array([2.0, -3.0, 1.0])).T * 1.1 + [5.0, -2.0, 1.0]
+    full = TemplateResampler(template).resample(points)
+    part = TemplateResampler(template, sample_points=template[:40]).resample(points)
+    assert part.shape == (40, 3)
+    np.testing.assert_allclose(part, full[:40])
+
+
+def test_ict_bu4dfe_difficulty_is_in_the_target_band(ict_face, tmp_path):
+    """Calibration check of the ICT sets (about a minute on 2 cores, run in CI): the baseline on a small
+    BU-4DFE-like ICT set, template = the ICT mean face cut to the set's field of view, lands in the band."""
+    from core.datasets import index_dataset
+    from core.synth.config import load_config
+    from core.synth.face_models import baseline_template
+    from core.synth.runner import RunConfig, generate
+
+    out = tmp_path / "bu4dfe"
+    config = load_config("bu4dfe", None, {"frames": 12}, face_model="ict")
+    generate(RunConfig("bu4dfe", 10, out, seed=1, workers=2), config, ict_face)
+    rows = index_dataset(out, "bu4dfe").rows
+    template = baseline_template(ict_face, "bu4dfe", config)
+    res = evaluate_rows(rows, template, BaselineConfig(frame_stride=2, folds=5), workers=2)
+    assert 0.60 <= res.accuracy <= 0.95, res
