@@ -40,14 +40,17 @@ def _lateral(table: AuTable) -> dict[str, bool]:
     return {au.code: au.lateral for au in table.action_units}
 
 
+def side_factor(side: str, asymmetry: float) -> float:
+    """Gain of a unit on ``side`` ("L", "R", "C") under a left/right ``asymmetry``: 1 + a, 1 - a, 1."""
+    return 1.0 + asymmetry if side == "L" else 1.0 - asymmetry if side == "R" else 1.0
+
+
 def apply_au(weights: np.ndarray, table: AuTable, code: str, intensity: float, asymmetry: float = 0.0,
              side: str | None = None) -> None:
     """Add AU ``code`` at ``intensity`` to unit weights (U,) in place: left x (1 + asymmetry), right x
     (1 - asymmetry), central parts x 1; only one side (and the central parts) when ``side`` is "L"/"R"."""
     for u in table.unit_indices(code, side):
-        s = table.units[u][1]
-        factor = 1.0 + asymmetry if s == "L" else 1.0 - asymmetry if s == "R" else 1.0
-        weights[u] += intensity * factor
+        weights[u] += intensity * side_factor(table.units[u][1], asymmetry)
 
 
 def class_style(table: AuTable, proto: Prototype, cfg: AuStyleConfig, rng: np.random.Generator) -> ClassStyle:
@@ -115,7 +118,6 @@ def make_ict_subject(face: IctFace, identity: IdentityConfig, style: AuStyleConf
         raise ValueError(f"identity.n_components is {identity.n_components} but the ICT model has "
                          f"{face.n_components} identity modes")
     neutral = sample_identity(face, identity, population, sex, group, rng)  # type: ignore[arg-type]
-    # cap centres follow their loops exactly (sample_identity scales about the centroid, a linear map)
     styles = unit_styles(face, neutral, style, rng)
     _recap(face, neutral, styles)
     classes = {name: class_style(face.table, _prototype(face.table, name), style, rng)
@@ -128,12 +130,9 @@ def make_ict_subject(face: IctFace, identity: IdentityConfig, style: AuStyleConf
 
 
 def _recap(face: IctFace, neutral: np.ndarray, styles: np.ndarray) -> None:
-    """Put each cap centre back at the mean of its loop (+ offset) after per-vertex scalings, in place."""
-    n_caps = face.n_vertices - face.n_skin
-    if n_caps == 0:
-        return
-    for c in range(n_caps):
-        loop = np.unique(face.faces[face.faces[:, 2] == face.n_skin + c][:, :2])
+    """Put each cap centre back at the mean of its loop (+ offset) after the head-size scaling and the per-vertex
+    scalings of the AU fields, in place."""
+    for c, loop in enumerate(face.cap_loops):
         v = face.n_skin + c
         offset = face.mean[v] - face.mean[loop].mean(axis=0)
         neutral[v] = neutral[loop].mean(axis=0) + offset

@@ -27,7 +27,7 @@ import numpy as np
 
 from core.synth import artefacts
 from core.synth.config import Bu3dfeConfig, BosphorusConfig, HeadsConfig
-from core.synth.face import Subject, rng_for
+from core.synth.face import rng_for
 from core.synth.layout import (
     BOSPHORUS_CODES,
     BU3DFE_CODES,
@@ -60,7 +60,7 @@ __all__ = [  # the generators' public names, wherever they are defined
     "me4d_subject", "micro_clip", "plan_subjects",
 ]
 
-Writer = Callable[[Subject, str, int, np.ndarray, np.ndarray], str]
+Writer = Callable[[str, int, np.ndarray, np.ndarray], str]
 
 
 def _static_subject(ctx: Context, plan: SubjectPlan, jobs: list[tuple[str, int]],
@@ -68,7 +68,7 @@ def _static_subject(ctx: Context, plan: SubjectPlan, jobs: list[tuple[str, int]]
                     with_level: bool = True) -> list[Item]:
     """Static scans of one subject: for job k = (expression, level), a face with the expression at an
     intensity drawn from intensity_range(level) (neutral: only the residue), captured with artefacts, then
-    ``write(subject, expression, level, vertices, faces) -> relative path``. Items carry the level (when
+    ``write(expression, level, vertices, faces) -> relative path``. Items carry the level (when
     ``with_level``) and the intensity."""
     cfg = ctx.config
     subject = make_subject_for(ctx, plan)
@@ -81,7 +81,7 @@ def _static_subject(ctx: Context, plan: SubjectPlan, jobs: list[tuple[str, int]]
             intensity = float(rng.uniform(*intensity_range(level)))
             weights = expression_weights(ctx, subject, expression, intensity, weights)
         v, f = artefacts.capture(subject.shape(weights), subject.faces, rng, cfg.artefacts, subject.regions)
-        path = write(subject, expression, level, v, f)
+        path = write(expression, level, v, f)
         info = (("weight", f"{intensity:.3f}"),)
         if with_level:
             info = (("level", str(level)), *info)
@@ -99,7 +99,7 @@ def bu3dfe_subject(ctx: Context, plan: SubjectPlan) -> list[Item]:
     folder = ctx.out / plan.code
     folder.mkdir(parents=True, exist_ok=True)
 
-    def write(subject: Subject, expression: str, level: int, v: np.ndarray, f: np.ndarray) -> str:
+    def write(expression: str, level: int, v: np.ndarray, f: np.ndarray) -> str:
         code = "NE" if expression == "neutral" else BU3DFE_CODES[expression]
         name = f"{plan.code}_{code}{level:02d}{plan.group}_F3D.wrl"
         write_mesh(folder / name, v, f, "wrl")
@@ -115,7 +115,7 @@ def heads_subject(ctx: Context, plan: SubjectPlan) -> list[Item]:
     folder = ctx.out / plan.code
     folder.mkdir(parents=True, exist_ok=True)
 
-    def write(subject: Subject, expression: str, level: int, v: np.ndarray, f: np.ndarray) -> str:
+    def write(expression: str, level: int, v: np.ndarray, f: np.ndarray) -> str:
         name = f"{plan.code}_{expression}_{level}.{cfg.file_format}"
         write_mesh(folder / name, v, f, cfg.file_format)
         return f"{plan.code}/{name}"
@@ -129,7 +129,7 @@ def bosphorus_subject(ctx: Context, plan: SubjectPlan) -> list[Item]:
     folder = ctx.out / plan.code
     folder.mkdir(parents=True, exist_ok=True)
 
-    def write(subject: Subject, expression: str, level: int, v: np.ndarray, f: np.ndarray) -> str:
+    def write(expression: str, level: int, v: np.ndarray, f: np.ndarray) -> str:
         name = (f"{plan.code}_N_N_0.bnt" if expression == "neutral"
                 else f"{plan.code}_E_{BOSPHORUS_CODES[expression]}_0.bnt")
         write_bnt(folder / name, range_grid(v, f, cfg.grid_spacing_mm))

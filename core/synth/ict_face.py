@@ -36,7 +36,8 @@ MOUTH_OFFSET_MM = -8.0
 class IctFace:
     """mean: (V, 3) neutral with caps; faces: (F, 3); basis: (V * 3, K) identity modes; units: (U, V, 3) AU
     unit displacements; unit_names: (U,); table: the AU table; tip: nose-tip vertex; n_skin: vertices of the
-    skin surface (the cap centres follow); checksums: of the model files."""
+    skin surface (the cap centres follow: cap c is vertex n_skin + c, the mean of cap_loops[c] plus its offset);
+    checksums: of the model files."""
 
     mean: np.ndarray
     faces: np.ndarray
@@ -46,6 +47,7 @@ class IctFace:
     table: AuTable
     tip: int
     n_skin: int
+    cap_loops: tuple[np.ndarray, ...]
     checksums: Mapping[str, str]
     source: str
 
@@ -134,7 +136,8 @@ def prepare_ict(model: IctModel, table: AuTable) -> IctFace:
     for arr in (mean, basis, units, faces):
         arr.setflags(write=False)
     face = IctFace(mean=mean, faces=faces, basis=basis, units=units, unit_names=table.unit_names, table=table,
-                   tip=tip, n_skin=model.n_vertices, checksums=dict(model.checksums), source=model.source)
+                   tip=tip, n_skin=model.n_vertices, cap_loops=tuple(np.flatnonzero(row) for row in avg),
+                   checksums=dict(model.checksums), source=model.source)
     with _LOCK:
         _CACHE[key] = face
     return face

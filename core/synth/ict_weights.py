@@ -10,7 +10,7 @@ import numpy as np
 
 from core.synth import timeline
 from core.synth.action_units import AuTable
-from core.synth.au_style import ClassStyle, apply_au
+from core.synth.au_style import ClassStyle, apply_au, side_factor
 from core.synth.config import Bp4dConfig, Me4dConfig
 from core.synth.face import Subject
 
@@ -70,9 +70,7 @@ def bp4d_weights(style: ClassStyle, table: AuTable, cfg: Bp4dConfig, n_frames: i
             a = amplitude * np.exp(0.25 * rng.standard_normal()) * profile
             s = float(np.clip(cfg.asymmetry_sigma * rng.standard_normal(), -0.9, 0.9))
             for u in units:
-                side = table.units[u][1]
-                factor = 1.0 + s if side == "L" else 1.0 - s if side == "R" else 1.0
-                out[:, u] += a * style.weights[u] * factor
+                out[:, u] += a * style.weights[u] * side_factor(table.units[u][1], s)
     background = cfg.background_amplitude * timeline.slow_noise(n_frames, rng, n_units, period_frames=20.0)
     return out + np.abs(background)
 
