@@ -14,12 +14,16 @@ frames weigh negatively, the last ones positively (not monotonically: for T = 5 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core import scans as _scans
+from core.render.framing import frame_scans
 from core.render.views import SurfaceGeometry, check_views, render_geometry
 from core.scans.types import Scan
+
+if TYPE_CHECKING:
+    from core.scans.canonical import CanonicalSettings, FaceFlag
 
 #: Spread (relative to sum_t |alpha_t| * max |x|) below which a dynamic image counts as constant.
 CONSTANT_TOLERANCE = 1e-9
@@ -90,15 +94,24 @@ def sample_indices(n_available: int, n_frames: int) -> np.ndarray:
 
 
 def dynamic_views(frames: Sequence[Scan], n_frames: int = 16, yaws: Sequence[float] = (-30, 0, 30),
-                  size: int = 112, pitch: float = 0.0) -> np.ndarray:
+                  size: int = 112, pitch: float = 0.0, canonical: CanonicalSettings | None = None) -> np.ndarray:
     """Multi-view dynamic images of a 4D sequence -> (V, size, size, 3) uint8.
 
     ``n_frames`` frames are sampled uniformly (:func:`sample_indices`), each is rendered from every yaw
-    with :func:`core.render.render_views` settings, all under the first frame's normalisation (so motion
-    between frames is kept, not normalised away), and each view's frames are rank-pooled into one image,
+    with :func:`core.render.render_views` settings, all under the first sampled frame's framing
+    (:func:`core.render.framing.frame_scans` with ``canonical``, None: resources/canonical.json's: its canonical
+    face's transform and crop, or its bounding box with orientation "none"; so motion between frames is kept,
+    not normalised away), and each view's frames are rank-pooled into one image,
     rescaled per view as in :func:`rank_pool` (``rescale=True``). The weighted sum is accumulated while
     rendering, so memory stays at one float64 (V, size, size, 3) buffer whatever the sequence length.
     """
+    return dynamic_views_with_face(frames, n_frames, yaws, size, pitch, canonical)[0]
+
+
+def dynamic_views_with_face(frames: Sequence[Scan], n_frames: int = 16, yaws: Sequence[float] = (-30, 0, 30),
+                            size: int = 112, pitch: float = 0.0, canonical: CanonicalSettings | None = None
+                            ) -> tuple[np.ndarray, FaceFlag | None]:
+    """:func:`dynamic_views` and the face flag of the first sampled frame (None with orientation "none")."""
     yaw_list, size, pitch = check_views(yaws, size, pitch)
     frames = list(frames)
     if not frames:
@@ -108,15 +121,15 @@ def dynamic_views(frames: Sequence[Scan], n_frames: int = 16, yaws: Sequence[flo
             raise ValueError(f"frame {i} is not a Scan but {type(f).__name__}")
     chosen = sample_indices(len(frames), n_frames)
     alpha = rank_pool_weights(len(chosen))
-    norm = _scans.normalization(frames[chosen[0]])
+    framed = frame_scans([frames[i] for i in chosen], canonical)
     views = len(yaw_list)
     acc = np.zeros((views, size, size, 3), dtype=np.float64)
     image = np.empty((views, size, size, 3), dtype=np.uint8)
     peak = np.zeros(views)
-    for a, idx in zip(alpha, chosen):
-        geometry = SurfaceGeometry.from_scan(norm.apply(frames[idx]))
+    for a, frame in zip(alpha, framed.frames):
+        geometry = SurfaceGeometry.from_scan(frame)
         render_geometry(geometry, yaw_list, size, pitch, out=image)
         acc += a * image
         np.maximum(peak, image.reshape(views, -1).max(axis=1), out=peak)
     weight = float(np.abs(alpha).sum())
-    return np.stack([_to_uint8(acc[v], weight * peak[v]) for v in range(views)])
+    return np.stack([_to_uint8(acc[v], weight * peak[v]) for v in range(views)]), framed.flag

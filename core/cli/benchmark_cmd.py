@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.cli.canonical_args import add_canonical_args, canonical_changes
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -39,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="training processes (default: the preset's; auto = one per core)")
     p.add_argument("--threads", type=int, help="torch threads per training process (default: cores / workers)")
     p.add_argument("--init", metavar="CKPT", help="start every fold model from this SMILE-VLM checkpoint")
+    add_canonical_args(p, default_from="the preset's render.canonical, else resources/canonical.json")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=_run)
 
@@ -62,6 +65,7 @@ def _run(args: argparse.Namespace) -> int:
         threads=args.threads,
         init=init,
         progress=not args.no_progress,
+        **canonical_changes(args),
     )
     summary = run_benchmark(config)
     print(

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from core.inference.predict import PredictConfig, build_analyzer, predict, table_header, table_row
+from core.cli.canonical_args import add_canonical_args, canonical_changes
+from core.inference.predict import PredictConfig, build_analyzer, predict, table_header, table_row, table_warning
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,7 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "predict",
         help="zero-shot expression probabilities of scans / 4D sequences",
         description=(
-            "Render each input with the checkpoint's render settings and score it against a prompt set. "
+            "Render each input with the checkpoint's render settings (canonical faces: the settings the checkpoint "
+            "was trained with, bounding-box framing for checkpoints from before canonical faces; --orientation and "
+            "--no-crop change them) and score it against a prompt set. An input in which no face is found gets a "
+            "WARNING line (JSON: its \"face\" object has ok false). "
             "PATH: a scan file (.wrl .obj .ply .bnt .npy ...), or a 4D sequence (a folder of frames or a .npz). "
             "An input that fails is reported and the others continue; the exit status is 1 if any failed."
         ),
@@ -29,12 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--device", choices=["cpu", "cuda"], default=None, help="default: CUDA when present, else CPU")
     p.add_argument("--json", action="store_true", help="one JSON object per input line instead of a table")
+    add_canonical_args(p, default_from="the settings the checkpoint was trained with", manifest=False)
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     config = PredictConfig(
-        paths=tuple(args.paths), checkpoint=args.checkpoint, prompts=args.prompts, device=args.device
+        paths=tuple(args.paths), checkpoint=args.checkpoint, prompts=args.prompts, device=args.device,
+        **canonical_changes(args),
     )
     as_json = bool(args.json)
     analyzer = build_analyzer(config)
@@ -45,6 +51,9 @@ def _run(args: argparse.Namespace) -> int:
     for record in predict(config, analyzer):
         failed += not record.ok
         print(json.dumps(record.to_json_dict()) if as_json else table_row(record, labels), flush=True)
+        warning = "" if as_json else table_warning(record)
+        if warning:
+            print(warning, flush=True)
     if failed and not as_json:
         print(f"{failed} of {len(config.paths)} input(s) failed", file=sys.stderr)
     return 1 if failed else 0

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.cli.canonical_args import add_canonical_args, canonical_changes
+
 #: flag dest -> (section or None, setting name)
 _FLAGS: dict[str, tuple[str | None, str]] = {
     "data": (None, "data"),
@@ -85,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, help="data-loading worker processes")
     p.add_argument("--checkpoint-every", type=int, metavar="K", help="also checkpoint every K steps (0: off)")
     p.add_argument("--keep", type=int, metavar="N", help="epoch checkpoints to keep")
+    add_canonical_args(p, default_from="the config's render.canonical, else resources/canonical.json")
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None, help="no progress bars")
     p.set_defaults(handler=_run)
 
@@ -100,6 +103,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             out[name] = value
         else:
             out.setdefault(section, {})[name] = value
+    canonical = {k: v for k, v in canonical_changes(args).items() if v is not None}
+    if canonical:  # --orientation / --no-crop: render.canonical, laid over the config's
+        out.setdefault("render", {})["canonical"] = canonical
     return out
 
 

@@ -1,10 +1,14 @@
 """`smile-vlm render`: render every scan of a manifest into the render cache.
 
     smile-vlm render manifest.csv --out CACHE [--views -30,0,30] [--size 112] [--pitch 0] [--frames 16]
+                                  [--orientation auto|y-up|...|none] [--no-crop]
 
-Defaults come from resources/render.json (or ``--config FILE``); the flags override them. 3D rows get
-their multi-view renders, 4D rows their multi-view dynamic images. A re-run renders only what is missing.
-Exit status 0 when at least one row has a cache entry afterwards, 1 when nothing could be rendered.
+Defaults come from resources/render.json and resources/canonical.json (or ``--config FILE``, whose optional
+"canonical" object is laid over the latter); the flags override them. Scans are rendered as canonical faces
+(orientation "none": bounding-box framing); a manifest row's orientation column overrides --orientation for that
+row. 3D rows get their multi-view renders, 4D rows their multi-view dynamic images. A re-run renders only what is
+missing. The summary counts the scans in which no face was found. Exit status 0 when at least one row has a cache
+entry afterwards, 1 when nothing could be rendered.
 """
 
 from __future__ import annotations
@@ -15,13 +19,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.cli.canonical_args import add_canonical_args, canonical_changes
+
 # "-30,0,30" starts with "-": tell argparse that such comma lists are values, not options.
 _NEGATIVE_LIST = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d*\.?\d+(,\s*-?\d*\.?\d+)+$")
 
 
 @dataclass(frozen=True)
 class RenderJob:
-    """One `smile-vlm render` run: manifest to read, cache root, settings overrides (None: default)."""
+    """One `smile-vlm render` run: manifest to read, cache root, settings overrides (None: default; orientation and
+    crop change the canonical-face settings)."""
 
     manifest: Path
     out: Path
@@ -31,6 +38,8 @@ class RenderJob:
     pitch: float | None = None
     n_frames: int | None = None
     progress: bool = True
+    orientation: str | None = None
+    crop: bool | None = None
 
 
 def parse_views(text: str) -> tuple[float, ...]:
@@ -65,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pitch", type=float, default=None, help="camera pitch in degrees (default 0)")
     p.add_argument("--frames", dest="n_frames", type=int, default=None,
                    help="frames sampled per 4D sequence for its dynamic image (default 16)")
+    add_canonical_args(p, default_from="--config's canonical object, else resources/canonical.json")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(handler=_run)
 
@@ -79,6 +89,7 @@ def _job(args: argparse.Namespace) -> RenderJob:
         pitch=args.pitch,
         n_frames=args.n_frames,
         progress=bool(args.progress),
+        **canonical_changes(args),
     )
 
 
@@ -88,12 +99,13 @@ def run_job(job: RenderJob) -> int:
     from core.render import RenderCache, RenderConfig
 
     base = RenderConfig.from_json(job.config_file) if job.config_file else RenderConfig.default()
-    config = base.replace(yaws=job.yaws, size=job.size, pitch=job.pitch, n_frames=job.n_frames)
+    canonical = base.canonical.replace(orientation=job.orientation, crop=job.crop)
+    config = base.replace(yaws=job.yaws, size=job.size, pitch=job.pitch, n_frames=job.n_frames, canonical=canonical)
     rows = read_manifest(job.manifest)
     cache = RenderCache(job.out, config)
     print(f"rendering {len(rows)} rows of {job.manifest} into {cache.folder} "
           f"(yaws {', '.join(f'{y:g}' for y in config.yaws)}; {config.size} px; pitch {config.pitch:g}; "
-          f"{config.n_frames} frames per sequence)")
+          f"{config.n_frames} frames per sequence; {_framing(config)})")
     summary = cache.render_manifest(rows, progress=job.progress)
     print(summary.format())
     print(f"index: {cache.index_path}")
@@ -105,3 +117,12 @@ def run_job(job: RenderJob) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     return run_job(_job(args))
+
+
+def _framing(config) -> str:
+    """How scans are framed, in words, for the start line."""
+    c = config.canonical
+    if not c.registers:
+        return "bounding-box framing (orientation none)"
+    crop = f"cropped to {c.radius_mm:g} mm around the nose tip" if c.crop else "not cropped"
+    return f"canonical faces, orientation {c.orientation}, {crop}"

@@ -4,10 +4,14 @@ A manifest is a UTF-8 CSV whose first columns are, in this order::
 
     path, subject, label, intensity, kind, n_frames, dataset, code
 
-followed by optional extra columns (``sex``, ``race``, ...). ``path`` is relative to the manifest's
-folder when the scan lies under it, else absolute (forward slashes in relative paths). ``intensity`` is
-empty when the dataset has none. ``kind`` is ``3d`` (one scan, n_frames = 1) or ``4d`` (a sequence).
-An empty extra value means "absent".
+then the optional column ``orientation``, then optional extra columns (``sex``, ``race``, ...). ``path`` is
+relative to the manifest's folder when the scan lies under it, else absolute (forward slashes in relative paths).
+``intensity`` is empty when the dataset has none. ``kind`` is ``3d`` (one scan, n_frames = 1) or ``4d`` (a
+sequence). ``orientation`` is how the row's scan is turned into a canonical face when rendered: empty (the run's
+setting, resources/canonical.json or ``--orientation``), ``auto``, a preset (``y-up``, ``y-up-back``, ``y-down``,
+``z-up``, ``z-up-back``: the scan's known pose) or ``none`` (no face search: bounding-box framing); see
+:class:`core.scans.canonical.CanonicalSettings`. It is written only when some row has one. An empty extra value
+means "absent".
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ COLUMNS: tuple[str, ...] = ("path", "subject", "label", "intensity", "kind", "n_
 #: Allowed values of the ``kind`` column.
 KINDS: tuple[str, ...] = ("3d", "4d")
 
+#: The optional column naming a row's canonical-face orientation (empty: the run's setting).
+ORIENTATION = "orientation"
+
 
 def absolute(path: str | os.PathLike[str]) -> Path:
     """``path`` made absolute against the current folder, ``~`` expanded, symlinks kept as they are."""
@@ -43,7 +50,7 @@ def _normalize_extra(extra: object) -> tuple[tuple[str, str], ...]:
         key = str(key).strip()
         if not key:
             raise ValueError("extra column names must not be empty")
-        if key in COLUMNS:
+        if key in COLUMNS or key == ORIENTATION:
             raise ValueError(f"extra column {key!r} clashes with a manifest column")
         if key in out:
             raise ValueError(f"extra column {key!r} given twice")
@@ -60,7 +67,9 @@ class ManifestRow:
     path: absolute file (3d) or sequence folder / sequence file (4d); a relative path is taken against
     the current folder. intensity: the dataset's intensity level (BU-3DFE 1-4, 0 for neutral) or None.
     extra: extra columns as (name, value) pairs, sorted by name; a mapping is accepted and converted,
-    empty values are dropped.
+    empty values are dropped. orientation: the canonical-face orientation of this row's scan (see the module
+    docstring; "" = the run's setting), lower-cased and checked against
+    :func:`core.scans.canonical.orientation_choices`.
     """
 
     path: Path
@@ -72,6 +81,7 @@ class ManifestRow:
     dataset: str
     code: str
     extra: tuple[tuple[str, str], ...] = field(default=())
+    orientation: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", absolute(self.path))
@@ -94,6 +104,14 @@ class ManifestRow:
         ):
             raise ValueError(f"intensity must be empty or an integer >= 0, got {self.intensity!r}")
         object.__setattr__(self, "extra", _normalize_extra(self.extra))
+        if not isinstance(self.orientation, str):
+            raise ValueError(f"orientation must be a string, got {self.orientation!r}")
+        orientation = self.orientation.strip()
+        if orientation:
+            from core.scans.canonical.settings import check_orientation  # only when used (it imports scipy)
+
+            orientation = check_orientation(orientation)
+        object.__setattr__(self, "orientation", orientation)
 
     @property
     def extras(self) -> dict[str, str]:
@@ -137,7 +155,8 @@ def _path_text(path: Path, folder: Path) -> str:
 def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike[str]) -> Path:
     """Write ``rows`` to the manifest CSV ``path`` atomically (temporary file, then rename).
 
-    Extra columns follow the fixed ones in order of first appearance. Creates the parent folder.
+    The ``orientation`` column follows the fixed ones when some row has an orientation, then the extra columns in
+    order of first appearance. Creates the parent folder.
     Returns the absolute manifest path.
     """
     out = absolute(path)
@@ -148,7 +167,8 @@ def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike[str]) ->
     for row in rows:
         for key, _ in row.extra:
             extra_columns.setdefault(key, None)
-    header = list(COLUMNS) + list(extra_columns)
+    oriented = any(row.orientation for row in rows)
+    header = list(COLUMNS) + ([ORIENTATION] if oriented else []) + list(extra_columns)
     folder = out.parent
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
@@ -169,6 +189,7 @@ def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike[str]) ->
                         row.dataset,
                         row.code,
                     ]
+                    + ([row.orientation] if oriented else [])
                     + [extras.get(key, "") for key in extra_columns]
                 )
         os.replace(tmp_name, out)
@@ -198,7 +219,8 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
 
     Relative paths are resolved against the manifest's folder; the scans need not exist. Columns with an
     empty name are ignored. Raises FileNotFoundError for a missing file and ValueError naming the file and
-    line for anything malformed (missing columns, bad kind, non-integer n_frames or intensity, ...).
+    line for anything malformed (missing columns, bad kind, non-integer n_frames or intensity, unknown
+    orientation, ...).
     """
     src = absolute(path)
     if not src.is_file():
@@ -222,7 +244,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
             missing = [c for c in COLUMNS if c not in names]
             if missing:
                 raise ValueError(f"{src}: line 1: missing columns: {', '.join(missing)}")
-            extra_names = [n for n in named if n not in COLUMNS]
+            extra_names = [n for n in named if n not in COLUMNS and n != ORIENTATION]
             for record in reader:
                 line = reader.line_num
                 if not any(cell.strip() for cell in record):
@@ -245,6 +267,7 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
                             dataset=values["dataset"],
                             code=values["code"],
                             extra=tuple((n, values[n]) for n in extra_names),
+                            orientation=values.get(ORIENTATION, ""),
                         )
                     )
                 except ValueError as exc:

@@ -1,7 +1,8 @@
 """Indexer for a user CSV (4DME, or any dataset without a built-in indexer).
 
 Required columns: ``path``, ``subject``, ``label``. Optional: ``kind`` (3d/4d), ``n_frames``,
-``intensity``, ``dataset`` (default ``custom``), ``code`` (default: the label as written). Any other
+``intensity``, ``dataset`` (default ``custom``), ``code`` (default: the label as written), ``orientation``
+(the scan's canonical-face orientation, see :mod:`core.datasets.manifest`; empty: the run's setting). Any other
 column becomes an extra column of the manifest. Column names are matched case-insensitively.
 
 Paths may be absolute or relative to the CSV's folder. Labels go through normalize_label (lower case,
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from core.datasets.labels import normalize_label
-from core.datasets.manifest import COLUMNS, KINDS, IndexResult, ManifestRow, absolute
+from core.datasets.manifest import COLUMNS, KINDS, ORIENTATION, IndexResult, ManifestRow, absolute
 from core.scans.frames import list_frames
 
 DEFAULT_DATASET = "custom"
@@ -122,6 +123,7 @@ def _row(values: dict[str, str], folder: Path, extra_names: list[str]) -> tuple[
             dataset=values.get("dataset", "").strip() or DEFAULT_DATASET,
             code=code,
             extra=tuple((n, values[n]) for n in extra_names),
+            orientation=values.get(ORIENTATION, ""),
         )
     except ValueError as exc:
         return None, path, str(exc)
@@ -156,7 +158,7 @@ def index(csv_path: str | os.PathLike[str]) -> IndexResult:
                     f"{src}: missing required columns: {', '.join(missing)} "
                     f"(a user CSV needs {', '.join(REQUIRED)}; found {', '.join(named) or 'none'})"
                 )
-            extra_names = [n for n in named if n not in COLUMNS]
+            extra_names = [n for n in named if n not in COLUMNS and n != ORIENTATION]
             for record in reader:
                 line = reader.line_num
                 if not any(cell.strip() for cell in record):

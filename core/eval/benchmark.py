@@ -39,6 +39,7 @@ from core.eval.data import (
 )
 from core.eval.folds import FoldPlan, subject_folds
 from core.eval.runner import CrossData, ExperimentData, Job, job_key, read_result, run_jobs
+from core.scans.canonical.settings import check_orientation
 
 SUBDIRS = {"data": "data", "cache": "cache", "work": "work", "runs": "runs", "folds": "folds", "figures": "figures"}
 
@@ -51,7 +52,8 @@ class BenchmarkConfig:
     set); presets_file: a presets JSON (None: resources/benchmark/presets.json); only: run only these experiments;
     device: auto | cpu | cuda; workers: training processes (None: the preset's, "auto" = one per CPU core up to 8
     on the CPU, 1 on a GPU); threads: torch threads per training process (None: cores / workers); init: a
-    SMILE-VLM checkpoint every fold model starts from; progress: progress bars.
+    SMILE-VLM checkpoint every fold model starts from; progress: progress bars. orientation, crop: changes to the
+    canonical-face settings of the renders (None: the preset's render.canonical, else resources/canonical.json).
     """
 
     preset: str
@@ -64,6 +66,8 @@ class BenchmarkConfig:
     threads: int | None = None
     init: Path | None = None
     progress: bool = True
+    orientation: str | None = None
+    crop: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out", Path(os.path.abspath(os.path.expanduser(os.fspath(self.out)))))
@@ -76,6 +80,10 @@ class BenchmarkConfig:
             raise ValueError(f"threads must be an integer >= 1, got {self.threads!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.orientation is not None:
+            object.__setattr__(self, "orientation", check_orientation(self.orientation, "benchmark orientation"))
+        if self.crop is not None and not isinstance(self.crop, bool):
+            raise ValueError(f"crop must be true, false or None, got {self.crop!r}")
 
 
 @dataclass(frozen=True)
@@ -289,6 +297,8 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
         notes.append(f"--data given for {', '.join(unknown)}, which no experiment of this preset uses")
     try:
         render_config = RenderConfig.default().replace(**preset.render)
+        render_config = render_config.replace(
+            canonical=render_config.canonical.replace(orientation=config.orientation, crop=config.crop))
     except ValueError as exc:
         raise ValueError(f"preset {preset.name!r}: bad render settings: {exc}") from None
     names, frontal = view_names(render_config.yaws)

@@ -340,9 +340,10 @@ class Preset:
     """A named benchmark protocol (see resources/benchmark/presets.json).
 
     synth: data set -> SynthSettings; synth_seed: generator seed; render: RenderConfig overrides (size, yaws,
-    n_frames, pitch); methods: the method catalogue; experiments: the experiments to run, in report order;
-    ablation: the experiment whose methods give the ablation figure, the gain heatmap, the training curves and the
-    findings ("" for none); workers: training processes ("auto" or an integer).
+    n_frames, pitch, canonical: a partial CanonicalSettings object over resources/canonical.json); methods: the
+    method catalogue; experiments: the experiments to run, in report order; ablation: the experiment whose methods
+    give the ablation figure, the gain heatmap, the training curves and the findings ("" for none); workers:
+    training processes ("auto" or an integer).
     """
 
     name: str
@@ -414,7 +415,7 @@ def load_preset(name: str, path: str | Path | None = None) -> Preset:
     specs = {e: ExperimentSpec.from_dict(e, v, f"{src}: experiments.{e}") for e, v in exps_raw.items()}
 
     render = _obj(p.get("render", {}), f"{where}.render")
-    _unknown(render, {"size", "yaws", "n_frames", "pitch"}, f"{where}.render")
+    _unknown(render, {"size", "yaws", "n_frames", "pitch", "canonical"}, f"{where}.render")
 
     runs = []
     for exp_name, exp_raw in _obj(p.get("experiments", {}), f"{where}.experiments").items():

@@ -161,10 +161,12 @@ def source_rows(source: DataSource, protocol: str = "") -> list[ManifestRow]:
 
 
 def rows_fingerprint(rows: Sequence[ManifestRow]) -> str:
-    """Short hash of the rows' paths, subjects, labels and codes (part of every result key)."""
+    """Short hash of the rows' paths, subjects, labels, codes and orientation overrides (part of every result
+    key; a row without an orientation hashes as before that column existed)."""
     h = hashlib.sha256()
     for r in rows:
-        h.update(f"{r.path}\0{r.subject}\0{r.label}\0{r.code}\n".encode("utf-8"))
+        orientation = f"\0{r.orientation}" if getattr(r, "orientation", "") else ""
+        h.update(f"{r.path}\0{r.subject}\0{r.label}\0{r.code}{orientation}\n".encode("utf-8"))
     return h.hexdigest()[:16]
 
 
@@ -174,7 +176,7 @@ def load_views(rows: Sequence[ManifestRow], cache) -> tuple[np.ndarray, list[int
     want = (cache.config.n_views, cache.config.size, cache.config.size, 3)
     arrays, kept, missing = [], [], []
     for i, row in enumerate(rows):
-        views = cache.get(row.path)
+        views = cache.get(row.path, getattr(row, "orientation", ""))
         if views is None or views.shape != want:
             missing.append((str(row.path), "no rendered views in the render cache"))
             continue

@@ -11,8 +11,13 @@ config["tau"] or the LossWeights default 0.07 when absent), so the probabilities
 Render settings: checkpoint extra["render"] (a full RenderConfig dict) when present, else resources/render.json
 updated by config["render"] (the run's overrides), with size = model.image_size and model.n_views yaws
 (evenly spread over the default yaw range when the run did not list its yaws).
+Canonical faces (RenderConfig.canonical): the stored render dict's "canonical" object, laid over
+resources/canonical.json. A checkpoint whose stored render dict has no "canonical" key (extra["render"] when
+present, else config["render"]) predates canonical faces: its model was trained on bounding-box framed views, so it
+is rendered with orientation "none" (no face search) unless the caller overrides the orientation.
 A 4D sequence (folder of frames, .npz, list of Scans) becomes dynamic images (core.dynamic.dynamic_views); a
 sequence of a single frame is analysed as a 3D scan (its dynamic image would be blank).
+Every result carries the face flag of the framing (ok, residual_mm, reason; None with orientation "none").
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from core.losses import LossWeights
 from core.model.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from core.model.preprocess import views_to_tensor
 from core.prompts import PromptSet, default_prompt_set, default_prompt_sets, read_prompt_file, resolve_prompts
+from core.scans.canonical import NONE, CanonicalSettings, FaceFlag
 from core.scans.types import Scan
 from core.text import CachedTextEncoder, build_text_encoder
 
@@ -46,6 +52,8 @@ class AnalysisResult:
     set's class order. top: the most probable label. view_weights: the fusion weight of each view (sum 1).
     views: the rendered (V, S, S, 3) uint8 views. embedding: z^mv, the fused (D,) float32 embedding (not normalised).
     similarities: label -> cosine similarity s_c before the temperature and softmax.
+    face: the face flag of the framing (ok, residual_mm, reason; ok False: no face found, the probabilities are
+    unreliable); None when no face was looked for (orientation "none") or only views were given.
     """
 
     source: str
@@ -55,14 +63,17 @@ class AnalysisResult:
     views: np.ndarray = field(repr=False)
     embedding: np.ndarray = field(repr=False)
     similarities: dict[str, float] = field(default_factory=dict)
+    face: FaceFlag | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (no images): source, probabilities, view_weights, top."""
+        """JSON-ready summary (no images): source, probabilities, view_weights, top, face ({"ok", "residual_mm",
+        "reason"}, or None when no face was looked for)."""
         return {
             "source": self.source,
             "probabilities": dict(self.probabilities),
             "view_weights": list(self.view_weights),
             "top": self.top,
+            "face": None if self.face is None else self.face.to_dict(),
         }
 
 
@@ -90,22 +101,26 @@ def spread_yaws(base: Sequence[float], n_views: int) -> tuple[float, ...]:
 
 
 def checkpoint_render_config(checkpoint: Checkpoint):
-    """The RenderConfig the checkpoint's model was trained with (see the module docstring)."""
+    """The RenderConfig the checkpoint's model was trained with (see the module docstring: a checkpoint without
+    canonical settings gets orientation "none", the bounding-box framing it was trained on)."""
     from core.render import RenderConfig
 
     mc = checkpoint.model_config
     try:
         full = checkpoint.extra.get("render")
         if isinstance(full, dict):
-            render = RenderConfig.from_dict(dict(full), source="extra.render")
+            stored, source = dict(full), "extra.render"
+            values = stored
         else:
-            overrides = checkpoint.config.get("render") or {}
-            if not isinstance(overrides, dict):
-                raise ValueError(f"config.render must be an object, got {type(overrides).__name__}")
-            values = {**RenderConfig.default().to_dict(), **overrides, "size": mc.image_size}
-            if "yaws" not in overrides and len(values["yaws"]) != mc.n_views:
+            stored, source = checkpoint.config.get("render") or {}, "config.render"
+            if not isinstance(stored, dict):
+                raise ValueError(f"config.render must be an object, got {type(stored).__name__}")
+            values = {**RenderConfig.default().to_dict(), **stored, "size": mc.image_size}
+            if "yaws" not in stored and len(values["yaws"]) != mc.n_views:
                 values["yaws"] = list(spread_yaws(values["yaws"], mc.n_views))
-            render = RenderConfig.from_dict(values, source="config.render")
+        if "canonical" not in stored:  # trained before canonical faces: bounding-box framing
+            values = {**values, "canonical": {"orientation": NONE}}
+        render = RenderConfig.from_dict(values, source=source)
     except ValueError as exc:
         raise CheckpointError(checkpoint.path, f"bad render settings: {exc}") from None
     if render.n_views != mc.n_views or render.size != mc.image_size:
@@ -139,12 +154,27 @@ def checkpoint_prompts(checkpoint: Checkpoint) -> PromptSet:
     return read_prompt_file(spec)
 
 
+def with_canonical(render, canonical: CanonicalSettings | dict[str, Any] | None):
+    """``render`` (a RenderConfig) with its canonical settings replaced (a CanonicalSettings) or changed (a dict of
+    CanonicalSettings fields, e.g. {"orientation": "y-up", "crop": False}; None values leave a field as it is)."""
+    if canonical is None:
+        return render
+    if isinstance(canonical, CanonicalSettings):
+        return render.replace(canonical=canonical)
+    if not isinstance(canonical, dict):
+        raise ValueError(f"canonical must be CanonicalSettings or a dict of changes, got {type(canonical).__name__}")
+    return render.replace(canonical=render.canonical.replace(**canonical))
+
+
 class Analyzer:
-    """Analyzer(checkpoint, prompts=None, device=None).
+    """Analyzer(checkpoint, prompts=None, device=None, canonical=None).
 
     checkpoint: a checkpoint path (or a loaded Checkpoint). prompts: a PromptSet, a prompt file path, a shipped set's
     name, or None (the set named in the checkpoint's config, else resources/prompts/expressions.json).
-    device: None picks CUDA when present, else CPU. Bad checkpoints raise CheckpointError.
+    device: None picks CUDA when present, else CPU. canonical: how scans become canonical faces, overriding the
+    checkpoint's render settings: a CanonicalSettings (used as it is) or a dict of changes to the checkpoint's
+    (e.g. {"orientation": "y-up"} or {"crop": False}; None values ignored); None keeps the checkpoint's (orientation
+    "none" for checkpoints trained before canonical faces). Bad checkpoints raise CheckpointError.
     """
 
     def __init__(
@@ -152,6 +182,7 @@ class Analyzer:
         checkpoint: str | os.PathLike[str] | Checkpoint,
         prompts: PromptSet | str | os.PathLike[str] | None = None,
         device: str | torch.device | None = None,
+        canonical: CanonicalSettings | dict[str, Any] | None = None,
     ):
         self.device = torch.device(device) if device is not None else default_device()
         if self.device.type == "cuda" and not torch.cuda.is_available():
@@ -159,7 +190,7 @@ class Analyzer:
         self.checkpoint = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
         self.model_config = self.checkpoint.model_config
         self.tau = checkpoint_tau(self.checkpoint)
-        self.render_config = checkpoint_render_config(self.checkpoint)
+        self.render_config = with_canonical(checkpoint_render_config(self.checkpoint), canonical)
         encoder = build_text_encoder(self.model_config.text_encoder, device=self.device)
         if encoder.dim != self.checkpoint.text_dim:
             raise CheckpointError(
@@ -192,8 +223,9 @@ class Analyzer:
             self._classes = (prompt_set, class_emb)
         return encoded
 
-    def analyze_views(self, views: np.ndarray, source: str = "") -> AnalysisResult:
-        """Zero-shot analysis of rendered views (V, S, S, 3) uint8."""
+    def analyze_views(self, views: np.ndarray, source: str = "", face: FaceFlag | None = None) -> AnalysisResult:
+        """Zero-shot analysis of rendered views (V, S, S, 3) uint8; ``face``: the face flag of their framing,
+        passed through to the result."""
         views = np.asarray(views)
         if views.dtype != np.uint8 or views.ndim != 4 or views.shape[-1] != 3 or views.shape[0] < 1:
             raise ValueError(f"views must be uint8 (V, S, S, 3), got {views.dtype} {views.shape}")
@@ -215,43 +247,41 @@ class Analyzer:
             views=views,
             embedding=z_fused[0].float().cpu().numpy(),
             similarities=dict(zip(labels, sims[0].double().cpu().tolist())),
+            face=face,
         )
 
     def render(self, x: str | os.PathLike[str] | Scan | Sequence[Scan]) -> tuple[np.ndarray, str]:
         """(views (V, S, S, 3) uint8, source) of a scan/sequence path, a Scan or a list of Scans."""
-        from core import scans
+        views, source, _ = self.render_with_face(x)
+        return views, source
 
+    def render_with_face(
+        self, x: str | os.PathLike[str] | Scan | Sequence[Scan]
+    ) -> tuple[np.ndarray, str, FaceFlag | None]:
+        """(views, source, face flag) of a scan/sequence path, a Scan or a list of Scans, rendered with
+        ``render_config`` (3D scan: core.render.render_scan; 4D sequence: core.render.render_sequence, a single
+        frame rendered as a scan)."""
+        from core import scans
+        from core.render import render_scan, render_sequence
+
+        r = self.render_config
         if isinstance(x, Scan):
-            return self._render_scan(x), x.source
+            views, face = render_scan(x, r)
+            return views, x.source, face
         if isinstance(x, (list, tuple)):
-            return self._render_frames(list(x)), (x[0].source if x and isinstance(x[0], Scan) else "sequence")
+            views, face = render_sequence(list(x), r)
+            return views, (x[0].source if x and isinstance(x[0], Scan) else "sequence"), face
         if isinstance(x, (str, os.PathLike)):
             path = Path(x)
             if path.is_dir() or path.suffix.lower() == ".npz":
-                return self._render_frames(scans.load_sequence(path)), str(path)
-            return self._render_scan(scans.load(path)), str(path)
+                views, face = render_sequence(scans.load_sequence(path), r)
+            else:
+                views, face = render_scan(scans.load(path), r)
+            return views, str(path), face
         raise ValueError(f"cannot analyse a {type(x).__name__}: expected a path, a Scan or a list of Scans")
 
     def analyze(self, x: str | os.PathLike[str] | Scan | Sequence[Scan]) -> AnalysisResult:
-        """Render (3D scan: render_views; 4D sequence: dynamic_views) and analyse."""
-        views, source = self.render(x)
-        return self.analyze_views(views, source=source)
-
-    def _render_scan(self, scan: Scan) -> np.ndarray:
-        from core.render import render_views
-
-        r = self.render_config
-        return render_views(scan, yaws=r.yaws, size=r.size, pitch=r.pitch)
-
-    def _render_frames(self, frames: list[Scan]) -> np.ndarray:
-        from core.dynamic import dynamic_views
-
-        if not frames:
-            raise ValueError("a 4D sequence needs at least one frame")
-        bad = [i for i, f in enumerate(frames) if not isinstance(f, Scan)]
-        if bad:
-            raise ValueError(f"frame {bad[0]} of the sequence is a {type(frames[bad[0]]).__name__}, not a Scan")
-        if len(frames) == 1:
-            return self._render_scan(frames[0])
-        r = self.render_config
-        return dynamic_views(frames, n_frames=r.n_frames, yaws=r.yaws, size=r.size, pitch=r.pitch)
+        """Render (3D scan: render_views; 4D sequence: dynamic_views; both framed with the canonical settings of
+        ``render_config``) and analyse; the result carries the face flag."""
+        views, source, face = self.render_with_face(x)
+        return self.analyze_views(views, source=source, face=face)

@@ -1,14 +1,17 @@
 """Writing analysis results to CSV and JSON, and reading them back: one row per input file.
 
 A row holds the input's path, the top class, the probability of every class, the view weights w_1..w_V, the
-uncertainty (normalised entropy and top-1 - top-2 margin, :mod:`core.inference.uncertainty`), the checkpoint and
-prompt set used, and the error message when that input failed (its other cells are then empty).
+uncertainty (normalised entropy and top-1 - top-2 margin, :mod:`core.inference.uncertainty`), the face flag of the
+canonical-face search (face_ok: whether a face was found, face_residual_mm: the fit's residual, face_reason: why
+not; all empty / null when no face was looked for, orientation "none"), the checkpoint and prompt set used, and the
+error message when that input failed (its other cells are then empty).
 
 CSV columns, in order: ``path, top, entropy, margin, prob_<label>... (class order), view_weight_1..view_weight_V,
-checkpoint, prompt_set, error``. Labels come from ``ExportMeta.labels`` when given, else from the records in
-first-seen order; a record without some label leaves its cell empty. Numbers are written with ``repr`` (they read
-back exactly). JSON: ``{"checkpoint", "prompt_set", "labels", "results": [{"path", "top", "probabilities",
-"view_weights", "entropy", "margin", "error"}, ...]}``. Files are written atomically (temporary file, then rename).
+face_ok, face_residual_mm, face_reason, checkpoint, prompt_set, error`` (face_ok is ``true`` / ``false`` / empty).
+Labels come from ``ExportMeta.labels`` when given, else from the records in first-seen order; a record without some
+label leaves its cell empty. Numbers are written with ``repr`` (they read back exactly). JSON: ``{"checkpoint",
+"prompt_set", "labels", "results": [{"path", "top", "probabilities", "view_weights", "entropy", "margin", "face_ok",
+"face_residual_mm", "face_reason", "error"}, ...]}``. Files are written atomically (temporary file, then rename).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from core.inference.uncertainty import uncertainty
 
 PROB_PREFIX = "prob_"
 WEIGHT_PREFIX = "view_weight_"
+FACE_COLUMNS = ("face_ok", "face_residual_mm", "face_reason")
 FORMATS = (".csv", ".json")
 
 
@@ -43,11 +47,20 @@ class ExportMeta:
         object.__setattr__(self, "labels", tuple(str(label) for label in self.labels))
 
 
+def _face_fields(face) -> dict[str, Any]:
+    """face_ok, face_residual_mm, face_reason of a FaceFlag (all None when no face was looked for)."""
+    if face is None:
+        return dict.fromkeys(FACE_COLUMNS)
+    d = face.to_dict()
+    return {"face_ok": d["ok"], "face_residual_mm": d["residual_mm"], "face_reason": d["reason"]}
+
+
 def record_dict(record: PredictionRecord) -> dict[str, Any]:
-    """One record as a JSON-ready dict: path, top, probabilities, view_weights, entropy, margin, error."""
+    """One record as a JSON-ready dict: path, top, probabilities, view_weights, entropy, margin, face_ok,
+    face_residual_mm, face_reason, error."""
     if record.result is None:
         return {"path": record.path, "top": None, "probabilities": {}, "view_weights": [], "entropy": None,
-                "margin": None, "error": record.error or "failed"}
+                "margin": None, **_face_fields(None), "error": record.error or "failed"}
     r = record.result
     u = uncertainty(r.probabilities)
     return {
@@ -57,6 +70,7 @@ def record_dict(record: PredictionRecord) -> dict[str, Any]:
         "view_weights": [float(w) for w in r.view_weights],
         "entropy": u.entropy,
         "margin": u.margin,
+        **_face_fields(r.face),
         "error": None,
     }
 
@@ -73,7 +87,8 @@ def _labels(rows: Sequence[dict[str, Any]], meta: ExportMeta) -> list[str]:
 def csv_columns(labels: Sequence[str], n_views: int) -> list[str]:
     """The CSV header for ``labels`` and ``n_views`` views (see the module docstring)."""
     return (["path", "top", "entropy", "margin"] + [PROB_PREFIX + label for label in labels]
-            + [f"{WEIGHT_PREFIX}{i + 1}" for i in range(n_views)] + ["checkpoint", "prompt_set", "error"])
+            + [f"{WEIGHT_PREFIX}{i + 1}" for i in range(n_views)] + list(FACE_COLUMNS)
+            + ["checkpoint", "prompt_set", "error"])
 
 
 def _atomic_write(path: Path, write) -> Path:
@@ -96,6 +111,19 @@ def _cell(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
+def _bool_cell(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _read_bool(text: str, path: Path, line: int, column: str) -> bool | None:
+    text = text.strip().lower()
+    if text == "":
+        return None
+    if text not in ("true", "false"):
+        raise ValueError(f"{path}, line {line}: column {column} is not true or false: {text!r}")
+    return text == "true"
+
+
 def write_csv(records: Iterable[PredictionRecord], path: str | os.PathLike[str],
               meta: ExportMeta | None = None) -> Path:
     """Write one CSV row per record (columns in the module docstring); returns the path."""
@@ -115,6 +143,7 @@ def write_csv(records: Iterable[PredictionRecord], path: str | os.PathLike[str],
                 [row["path"], row["top"] or "", _cell(row["entropy"]), _cell(row["margin"])]
                 + [_cell(probs.get(label)) for label in labels]
                 + [_cell(weights[i]) if i < len(weights) else "" for i in range(n_views)]
+                + [_bool_cell(row["face_ok"]), _cell(row["face_residual_mm"]), row["face_reason"] or ""]
                 + [meta.checkpoint, meta.prompt_set, row["error"] or ""]
             )
 
@@ -183,6 +212,7 @@ def read_csv(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             value = _float(row.get(column) or "", src, line, column)
             if value is not None:
                 view_weights.append(value)
+        face_ok = _read_bool(row.get("face_ok") or "", src, line, "face_ok")
         out.append({
             "path": row["path"],
             "top": row["top"] or None,
@@ -190,6 +220,9 @@ def read_csv(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             "view_weights": view_weights,
             "entropy": _float(row.get("entropy") or "", src, line, "entropy"),
             "margin": _float(row.get("margin") or "", src, line, "margin"),
+            "face_ok": face_ok,
+            "face_residual_mm": _float(row.get("face_residual_mm") or "", src, line, "face_residual_mm"),
+            "face_reason": None if face_ok is None else (row.get("face_reason") or ""),
             "checkpoint": row.get("checkpoint") or "",
             "prompt_set": row.get("prompt_set") or "",
             "error": row["error"] or None,

@@ -4,11 +4,18 @@ Layout under the cache root::
 
     CACHE/<config key>/config.json        the RenderConfig these entries were rendered with
     CACHE/<config key>/<sha256>.npy       one entry: (V, S, S, 3) uint8, V = len(yaws), S = size
-    CACHE/<config key>/index.json         manifest path -> entry file (+ content hash, kind, stat signature)
+    CACHE/<config key>/<sha256>.face.json its face flag: {"ok", "residual_mm", "reason"}, or null (no face search)
+    CACHE/<config key>/index.json         manifest path -> entry file (+ content hash, kind, stat signature,
+                                          orientation when the row overrides it, face flag)
 
-``<config key>`` is :meth:`RenderConfig.key`; ``<sha256>`` is :meth:`RenderCache.content_key`, the
-SHA-256 of the scan file's bytes, or for a 4D sequence folder of its frames' names and bytes in frame
-order. Two manifest rows with identical content share one entry; an edited file gets a new one.
+``<config key>`` is :meth:`RenderConfig.key` (view and canonical-face settings); ``<sha256>`` is
+:meth:`RenderCache.content_key`, the SHA-256 of the scan file's bytes, or for a 4D sequence folder of its frames'
+names and bytes in frame order. Two manifest rows with identical content share one entry; an edited file gets a
+new one. A manifest row may name its own ``orientation`` (:mod:`core.datasets.manifest`); when it differs from the
+config's ``canonical.orientation`` the row is framed with it and its entry key is the SHA-256 of the content key
+and that orientation (:meth:`RenderCache.entry_key`), so both framings of one file can be cached side by side.
+Scans in which no face was found (:class:`core.scans.canonical.FaceFlag` ok false) are rendered from the best fit
+all the same and counted in :attr:`RenderSummary.no_face`.
 
 Entries and the index are written atomically (temporary file in the same folder, then ``os.replace``),
 so an interrupted run never leaves a truncated file. The index is rewritten at most every
@@ -35,11 +42,14 @@ from tqdm import tqdm
 from core import scans as _scans
 import core.dynamic as _dynamic  # module import: core.dynamic itself imports core.render
 from core.render.config import RenderConfig
-from core.render.views import render_views
+from core.render.scan_views import render_scan
+from core.scans.canonical import FaceFlag, check_orientation
 from core.scans.frames import list_frames
 
 #: Seconds between two rewrites of index.json during a run.
 INDEX_FLUSH_SECONDS = 2.0
+#: Rows without a face listed by name in RenderSummary.format().
+NO_FACE_LISTED = 10
 _CHUNK = 1 << 20
 
 
@@ -70,6 +80,9 @@ class RenderSummary:
 
     total: rows given. rendered: entries rendered and written by this run. cached: rows whose entry was
     already there. failed: (path, reason) of every row that could not be rendered. seconds: wall time.
+    no_face: (path, reason) of the rendered or cached rows in which no face was found (their views come from the
+    best fit and are unreliable; rows whose face flag is unknown, e.g. entries written by other tools, are not
+    counted).
     """
 
     total: int
@@ -77,6 +90,7 @@ class RenderSummary:
     cached: int
     failed: tuple[tuple[str, str], ...] = field(default=())
     seconds: float = 0.0
+    no_face: tuple[tuple[str, str], ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -89,6 +103,11 @@ class RenderSummary:
             f"{len(self.failed)} failed ({self.seconds:.1f} s)"
         ]
         lines += [f"  failed: {path}: {reason}" for path, reason in self.failed]
+        if self.no_face:
+            lines.append(f"{len(self.no_face)} scan(s) with no face found (rendered from the best fit; unreliable)")
+            lines += [f"  no face: {path}: {reason}" for path, reason in self.no_face[:NO_FACE_LISTED]]
+            if len(self.no_face) > NO_FACE_LISTED:
+                lines.append(f"  ... and {len(self.no_face) - NO_FACE_LISTED} more (see the index's face flags)")
         return "\n".join(lines)
 
 
@@ -96,7 +115,8 @@ class RenderCache:
     """Rendered views of scans under ``root``, for one :class:`RenderConfig`.
 
     ``get(path)`` returns the cached (V, S, S, 3) uint8 views of a scan file (3D) or sequence (4D, its
-    dynamic images) or None; ``render_manifest(rows)`` fills the cache from manifest rows.
+    dynamic images) or None; ``render_manifest(rows)`` fills the cache from manifest rows (their optional
+    ``orientation`` overriding ``config.canonical.orientation`` row by row); ``face(path)`` the face flag.
     """
 
     def __init__(self, root: str | Path, config: RenderConfig | None = None):
@@ -150,9 +170,27 @@ class RenderCache:
             return known["content"], signature
         return self.content_key(path), signature
 
+    def entry_key(self, content: str, orientation: str = "") -> str:
+        """The entry key of content key ``content`` framed with ``orientation`` ("" or the config's own
+        canonical.orientation: ``content`` itself; another: the SHA-256 of both)."""
+        orientation = self._override(orientation)
+        if not orientation:
+            return content
+        return hashlib.sha256(f"{content}\0orientation={orientation}".encode("utf-8")).hexdigest()
+
+    def _override(self, orientation: str | None) -> str:
+        """A row's orientation when it differs from the config's, else ''."""
+        if not orientation:
+            return ""
+        orientation = check_orientation(orientation, "manifest row orientation")
+        return "" if orientation == self.config.canonical.orientation else orientation
+
     def entry_path(self, content: str) -> Path:
-        """The .npy file of the entry with content key ``content``."""
+        """The .npy file of the entry with entry key ``content`` (:meth:`entry_key`)."""
         return self.folder / f"{content}.npy"
+
+    def _face_path(self, entry: Path) -> Path:
+        return entry.with_name(entry.stem + ".face.json")
 
     # -- lookup -----------------------------------------------------------------------------------------
     def _load_entry(self, file: Path) -> np.ndarray | None:
@@ -165,27 +203,55 @@ class RenderCache:
             return None
         return arr
 
-    def get(self, path: str | Path) -> np.ndarray | None:
-        """Cached views (V, S, S, 3) uint8 of the scan or sequence at ``path``, or None when it has no
-        (valid) entry or the path does not exist."""
+    def _entry_file(self, path: str | Path, orientation: str | None) -> tuple[Path, Path] | None:
+        """(absolute path, entry file) of a scan or sequence, or None when it cannot be keyed."""
         path = Path(os.path.abspath(path))
         try:
             content, _ = self._key_for(path)
+            if orientation is None:  # the orientation its manifest row was rendered with
+                orientation = str(self._index.get(str(path), {}).get("orientation", ""))
+            return path, self.entry_path(self.entry_key(content, orientation))
         except (OSError, ValueError):
             return None
-        file = self.entry_path(content)
-        return self._load_entry(file) if file.is_file() else None
+
+    def get(self, path: str | Path, orientation: str | None = None) -> np.ndarray | None:
+        """Cached views (V, S, S, 3) uint8 of the scan or sequence at ``path``, or None when it has no
+        (valid) entry or the path does not exist. orientation: the row's orientation override ("" = the
+        config's; None = the one the index recorded for this path when it was rendered)."""
+        found = self._entry_file(path, orientation)
+        if found is None or not found[1].is_file():
+            return None
+        return self._load_entry(found[1])
+
+    def face(self, path: str | Path, orientation: str | None = None) -> FaceFlag | None:
+        """The face flag of the cached entry of ``path`` (orientation as in :meth:`get`); None when no face was
+        looked for (orientation "none") or nothing is known."""
+        found = self._entry_file(path, orientation)
+        if found is None:
+            return None
+        return _flag(self._known_face(str(found[0]), found[1]))
+
+    def _read_face(self, entry: Path) -> dict | None:
+        try:
+            data = json.loads(self._face_path(entry).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     # -- rendering --------------------------------------------------------------------------------------
-    def render_path(self, path: Path, kind: str) -> np.ndarray:
-        """Load and render one scan ('3d') or sequence ('4d') with this cache's settings (no caching).
+    def render_path(self, path: Path, kind: str, orientation: str = "") -> tuple[np.ndarray, FaceFlag | None]:
+        """Load and render one scan ('3d') or sequence ('4d') with this cache's settings (no caching); returns
+        (views, face flag). orientation: the row's override of ``config.canonical.orientation`` ("" = none).
 
         A 4D folder has only its sampled frames loaded (the same frames :func:`core.dynamic.dynamic_views`
         would pick); a 4D file goes through :func:`core.scans.load_sequence`.
         """
         cfg = self.config
+        override = self._override(orientation)
+        if override:
+            cfg = cfg.replace(canonical=cfg.canonical.replace(orientation=override))
         if kind == "3d":
-            return render_views(_scans.load(path), cfg.yaws, cfg.size, cfg.pitch)
+            return render_scan(_scans.load(path), cfg)
         if kind != "4d":
             raise ValueError(f"{path}: unknown kind {kind!r} (expected 3d or 4d)")
         if path.is_dir():
@@ -195,15 +261,17 @@ class RenderCache:
             frames = [_scans.load(files[i]) for i in _dynamic.sample_indices(len(files), cfg.n_frames)]
         else:
             frames = _scans.load_sequence(path)
-        return _dynamic.dynamic_views(frames, cfg.n_frames, cfg.yaws, cfg.size, cfg.pitch)
+        return _dynamic.dynamic_views_with_face(frames, cfg.n_frames, cfg.yaws, cfg.size, cfg.pitch, cfg.canonical)
 
-    def _store(self, content: str, views: np.ndarray) -> Path:
-        file = self.entry_path(content)
+    def _store(self, key: str, views: np.ndarray, face: dict | None) -> Path:
+        file = self.entry_path(key)
+        text = json.dumps(face) + "\n"
+        _atomic_write(self._face_path(file), lambda handle: handle.write(text.encode("utf-8")))
         _atomic_write(file, lambda handle: np.save(handle, np.ascontiguousarray(views), allow_pickle=False))
         return file
 
     def render_manifest(self, rows: Iterable, progress: bool = True) -> RenderSummary:
-        """Render every manifest row (``.path``, ``.kind``) that has no entry yet.
+        """Render every manifest row (``.path``, ``.kind``, optional ``.orientation``) that has no entry yet.
 
         Rows whose entry exists are counted as cached and not rendered again. A row that fails (missing
         file, unreadable scan, rendering error) is recorded with its reason and skipped. KeyboardInterrupt
@@ -216,6 +284,7 @@ class RenderCache:
         self._write_config()
         rendered = cached = 0
         failed: list[tuple[str, str]] = []
+        no_face: list[tuple[str, str]] = []
         last_flush = time.monotonic()
         bar = tqdm(total=len(rows), disable=not progress, unit="scan", desc="render", dynamic_ncols=True)
         try:
@@ -223,15 +292,24 @@ class RenderCache:
                 path = Path(os.path.abspath(row.path))
                 kind = str(getattr(row, "kind", "3d"))
                 try:
+                    orientation = self._override(getattr(row, "orientation", "") or "")
                     content, signature = self._key_for(path)
-                    file = self.entry_path(content)
+                    file = self.entry_path(self.entry_key(content, orientation))
                     if file.is_file() and self._load_header_ok(file):
                         cached += 1
+                        face = self._known_face(str(path), file)
                     else:
-                        self._store(content, self.render_path(path, kind))
+                        views, flag = self.render_path(path, kind, orientation)
+                        face = None if flag is None else flag.to_dict()
+                        self._store(file.stem, views, face)
                         rendered += 1
-                    self._index[str(path)] = {"file": file.name, "content": content, "kind": kind, "stat": signature}
+                    entry = {"file": file.name, "content": content, "kind": kind, "stat": signature, "face": face}
+                    if orientation:
+                        entry["orientation"] = orientation
+                    self._index[str(path)] = entry
                     self._dirty = True
+                    if isinstance(face, dict) and face.get("ok") is False:
+                        no_face.append((str(path), str(face.get("reason") or "no face found")))
                 except Exception as exc:  # one bad scan must not stop a long batch
                     failed.append((str(path), self._reason(exc, path)))
                     if self._index.pop(str(path), None) is not None:
@@ -246,7 +324,15 @@ class RenderCache:
         finally:
             bar.close()
             self.flush()
-        return RenderSummary(len(rows), rendered, cached, tuple(failed), time.perf_counter() - start)
+        return RenderSummary(len(rows), rendered, cached, tuple(failed), time.perf_counter() - start, tuple(no_face))
+
+    def _known_face(self, path: str, file: Path) -> dict | None:
+        """The face flag of an existing entry: from the index when it recorded this path with this entry, else
+        from the entry's .face.json (None when neither knows)."""
+        known = self._index.get(path)
+        if known and known.get("file") == file.name and "face" in known:
+            return known["face"]
+        return self._read_face(file)
 
     def _load_header_ok(self, file: Path) -> bool:
         """Whether an existing entry has the expected shape and dtype (reads the .npy header only)."""
@@ -297,3 +383,11 @@ class RenderCache:
     def index(self) -> dict[str, str]:
         """Manifest path -> entry file (absolute), as recorded in the index."""
         return {path: str(self.folder / entry["file"]) for path, entry in self._index.items() if "file" in entry}
+
+
+def _flag(face: object) -> FaceFlag | None:
+    """A stored face flag dict {"ok", "residual_mm", "reason"} as a FaceFlag (None for anything else)."""
+    if not isinstance(face, dict) or not isinstance(face.get("ok"), bool):
+        return None
+    residual = face.get("residual_mm")
+    return FaceFlag(face["ok"], float("inf") if residual is None else float(residual), str(face.get("reason") or ""))

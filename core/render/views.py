@@ -1,15 +1,18 @@
 """Texture-free multi-view geometry images of a face scan.
 
-Camera (see :func:`camera_rotation`): the scan is normalised first (:func:`core.scans.normalization`:
-bbox-centred, largest extent 1, the face looking along +z toward the camera, +y up). Every view is an
-orthographic projection with a fixed scale: the image shows ``2 * HALF_HEIGHT`` = 1.1 normalised units
-top to bottom, so a face whose largest extent is its height fills ~91 % of the frame, the same way for
-every scan. ``yaw`` turns the camera about +y around the face: yaw 0 looks at the face from +z; yaw > 0
-moves the camera toward +x, yaw < 0 toward -x. With a right-handed frame, the face looking along +z and +y
-up, +x is the subject's left, so yaw -30 (the "left" view, camera on the viewer's left) shows more of the
-subject's right cheek and yaw +30 (the "right" view) more of the subject's left cheek. ``pitch`` turns the
-camera about the x axis; pitch > 0 raises the camera so it looks down at the face. The camera orientation
-is ``Ry(yaw) @ Rx(-pitch)``; the image's horizontal axis is the camera's right, row 0 is the top.
+Camera (see :func:`camera_rotation`): the scan is framed first (:mod:`core.render.framing`): by default it
+becomes its canonical face (:func:`core.scans.canonical.canonicalize`: millimetres, the nose tip at the origin,
+the face looking along +z toward the camera, +y up, cropped to a sphere of ``radius_mm`` around the nose tip),
+scaled so the crop sphere's diameter is one normalised unit; with the canonical settings' orientation "none" it
+is normalised by its bounding box instead (:func:`core.scans.normalization`: bbox-centred, largest extent 1).
+Every view is an orthographic projection with a fixed scale: the image shows ``2 * HALF_HEIGHT`` = 1.1
+normalised units top to bottom, the same way for every scan. ``yaw`` turns the camera about +y around the face:
+yaw 0 looks at the face from +z; yaw > 0 moves the camera toward +x, yaw < 0 toward -x. With a right-handed
+frame, the face looking along +z and +y up, +x is the subject's left, so yaw -30 (the "left" view, camera on the
+viewer's left) shows more of the subject's right cheek and yaw +30 (the "right" view) more of the subject's left
+cheek. ``pitch`` turns the camera about the x axis; pitch > 0 raises the camera so it looks down at the face.
+The camera orientation is ``Ry(yaw) @ Rx(-pitch)``; the image's horizontal axis is the camera's right, row 0 is
+the top.
 
 Channels (uint8, background exactly 0 in all three, so a 3-channel backbone takes them unchanged):
 
@@ -20,10 +23,10 @@ Channels (uint8, background exactly 0 in all three, so a 3-channel backbone take
   that view (all its drawn vertices): nearest = 255, farthest = ``DEPTH_FLOOR`` = 16, background 0. The
   foreground is therefore exactly the pixels with G > 0.
 * B, mean curvature (view-independent): signed mean curvature ``H`` of the normalised surface
-  (:mod:`core.render.geometry`; 1/length units where the scan's largest extent is 1; a sphere filling
-  the frame, radius 0.5, has H = 2), mapped linearly ``B = 127.5 * (1 + H / CURVATURE_RANGE)`` and
-  clipped, with ``CURVATURE_RANGE`` = 20: flat = 128, convex (nose tip, H ~ 10 on the Surrey Face Model
-  mean) brighter, concave (eye corners) darker.
+  (:mod:`core.render.geometry`; 1/length in normalised units (canonical faces: 1 = 2 * radius_mm; bounding-box
+  framing: 1 = the scan's largest extent); a sphere filling the frame, radius 0.5, has H = 2), mapped linearly
+  ``B = 127.5 * (1 + H / CURVATURE_RANGE)`` and clipped, with ``CURVATURE_RANGE`` = 20: flat = 128, convex (nose
+  tip, H ~ 10 on the Surrey Face Model mean) brighter, concave (eye corners) darker.
 
 None of the channels depends on the sign of x, so a left-right symmetric face renders to a symmetric
 frontal image and the -yaw and +yaw views are mirror images of each other.
@@ -42,13 +45,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core import scans as _scans
 from core.render.backend import thread_renderer
+from core.render.framing import frame_scan
 from core.render.geometry import mesh_geometry, mesh_topology, point_cloud_geometry
 from core.scans.types import Scan
 
 if TYPE_CHECKING:
     from core.scans import Normalization
+    from core.scans.canonical import CanonicalSettings
 
 #: Elevation of the light above the viewing axis, degrees, in the camera frame.
 LIGHT_ELEVATION_DEG = 20.0
@@ -186,17 +190,22 @@ def render_geometry(geometry: SurfaceGeometry, yaws: Sequence[float] = (-30, 0, 
 
 
 def render_views(scan: Scan, yaws: Sequence[float] = (-30, 0, 30), size: int = 112, pitch: float = 0.0,
-                 normalization: Normalization | None = None) -> np.ndarray:
+                 normalization: Normalization | None = None, canonical: CanonicalSettings | None = None) -> np.ndarray:
     """Render a scan from several yaws -> (V, size, size, 3) uint8 geometry images (see module docstring).
 
     scan: mesh or point cloud in any units. yaws, pitch: degrees. size: image side in pixels.
-    normalization: a precomputed :class:`core.scans.Normalization` to apply instead of the scan's own
-    (for 4D sequences, the first frame's, so all frames share one frame of reference).
+    normalization: a precomputed :class:`core.scans.Normalization` to apply as it is, bypassing the framing
+    (e.g. a 4D sequence's first frame's, so all frames share one frame of reference).
+    canonical: the framing's :class:`core.scans.canonical.CanonicalSettings` when no ``normalization`` is given
+    (None: resources/canonical.json's; orientation "none": bounding-box framing). The face flag of the framing is
+    dropped here; :func:`core.render.scan_views.render_scan` returns it.
     Rendering uses the calling thread's reused offscreen window. Raises ValueError for bad settings.
     """
     yaw_list, size, pitch = check_views(yaws, size, pitch)
     if not isinstance(scan, Scan):
         raise ValueError(f"expected a Scan, got {type(scan).__name__}")
-    norm = normalization if normalization is not None else _scans.normalization(scan)
-    geometry = SurfaceGeometry.from_scan(norm.apply(scan))
-    return render_geometry(geometry, yaw_list, size, pitch)
+    if normalization is not None:
+        normalised = normalization.apply(scan)
+    else:
+        normalised = frame_scan(scan, canonical).frames[0]
+    return render_geometry(SurfaceGeometry.from_scan(normalised), yaw_list, size, pitch)

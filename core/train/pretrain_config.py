@@ -86,7 +86,8 @@ class PretrainConfig:
     data: manifest CSV; cache: render-cache folder ('' = RUN_DIR/../cache); prompt_set: a prompt-set JSON file or
     the name of a shipped set ('' = "expressions", resources/prompts/expressions.json); render: overrides of the
     render settings other than the number and size of the views, which come from model.n_views and
-    model.image_size (keys of core.render.RenderConfig: "pitch", "n_frames", "yaws").
+    model.image_size (keys of core.render.RenderConfig: "pitch", "n_frames", "yaws", "canonical": a partial
+    CanonicalSettings object laid over resources/canonical.json, e.g. {"orientation": "y-up"}).
     """
 
     data: str = ""
@@ -211,13 +212,24 @@ class PretrainConfig:
 
 
 def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` updated by ``override``; the nested sections merge key by key, other keys are replaced."""
+    """``base`` updated by ``override``; the nested sections merge key by key (render.canonical and its
+    registration too), other keys are replaced."""
     out = dict(base)
     for key, value in override.items():
         if key in SECTIONS and isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = {**out[key], **value}
+            out[key] = _merge_canonical(out[key], value) if key == "render" else {**out[key], **value}
         else:
             out[key] = value
+    return out
+
+
+def _merge_canonical(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = {**base, **override}
+    a, b = base.get("canonical"), override.get("canonical")
+    if isinstance(a, dict) and isinstance(b, dict):
+        out["canonical"] = {**a, **b}
+        if isinstance(a.get("registration"), dict) and isinstance(b.get("registration"), dict):
+            out["canonical"]["registration"] = {**a["registration"], **b["registration"]}
     return out
 
 

@@ -191,12 +191,12 @@ def _render_config(config: PretrainConfig):
     from core.render import RenderConfig
 
     base = RenderConfig.default()
-    values = {**base.to_dict(), **config.render, "size": config.model.image_size}
+    values = {**base.to_dict(), **config.render, "canonical": base.canonical, "size": config.model.image_size}
     n = config.model.n_views
     if "yaws" not in config.render and len(base.yaws) != n:
         lo, hi = (min(base.yaws), max(base.yaws)) if len(base.yaws) > 1 else (-30.0, 30.0)
         values["yaws"] = [0.5 * (lo + hi)] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
-    render = RenderConfig.from_dict(values, source="render settings")
+    render = RenderConfig.from_dict(values, source="render settings").replace(canonical=config.render.get("canonical"))
     if render.n_views != n:
         raise ValueError(f"render.yaws gives {render.n_views} views but model.n_views is {n}")
     return render
@@ -310,6 +310,7 @@ class _Trainer:
             "classes": list(self.class_names),
             "n_samples": len(self.dataset),
             "world_size": self.info.world_size,
+            "render": _render_config(self.config).to_dict(),  # incl. canonical faces (core.inference reads it)
             "frozen": list(self.frozen),
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "data_rng": {

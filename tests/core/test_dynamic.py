@@ -3,10 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.dynamic import dynamic_views, rank_pool, rank_pool_weights, sample_indices
-from core.render import render_views
-from core.scans import normalization
+from core.dynamic import dynamic_views, dynamic_views_with_face, rank_pool, rank_pool_weights, sample_indices
+from core.render import frame_scans, render_views
+from core.scans import Normalization, normalization
+from core.scans.canonical import CanonicalSettings
 from core.scans.types import Scan
+
+#: Bounding-box framing (no face search): the height fields below are not faces.
+BBOX = CanonicalSettings.default().replace(orientation="none")
 
 
 def _face(smile: float = 0.0, n: int = 25) -> Scan:
@@ -113,13 +117,30 @@ def test_dynamic_views_of_static_and_moving_sequences():
 
 def test_dynamic_views_equals_rank_pooling_the_per_frame_renders():
     frames = [_face(smile=s) for s in (0.0, 0.05, 0.1, 0.2, 0.25, 0.3, 0.32)]
-    got = dynamic_views(frames, n_frames=4, yaws=(0, 30), size=24)
+    got = dynamic_views(frames, n_frames=4, yaws=(0, 30), size=24, canonical=BBOX)
     chosen = [frames[i] for i in sample_indices(len(frames), 4)]
     ref_norm = normalization(chosen[0])
     renders = np.stack([render_views(f, yaws=(0, 30), size=24, normalization=ref_norm) for f in chosen])
     for v in range(2):
         expected = rank_pool(renders[:, v])
         assert np.abs(got[v].astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_canonical_dynamic_views_use_the_first_sampled_frame_framing():
+    """The default framing: every sampled frame under the first one's canonical transform and crop (here on a
+    height field, which is no face: the flag says so and the frames are rendered from the best fit all the same)."""
+    frames = [_face(smile=s) for s in (0.0, 0.1, 0.2, 0.3, 0.32)]
+    got, flag = dynamic_views_with_face(frames, n_frames=3, yaws=(0, 30), size=24)
+    assert flag is not None and not flag.ok and flag.reason.startswith("no face found")
+    assert np.array_equal(got, dynamic_views(frames, n_frames=3, yaws=(0, 30), size=24))
+    chosen = [frames[i] for i in sample_indices(len(frames), 3)]
+    framed = frame_scans(chosen)
+    identity = Normalization(centre=np.zeros(3), scale=1.0, rotation=np.eye(3))  # the frames are framed already
+    renders = np.stack([render_views(f, yaws=(0, 30), size=24, normalization=identity) for f in framed.frames])
+    for v in range(2):
+        assert np.abs(got[v].astype(int) - rank_pool(renders[:, v]).astype(int)).max() <= 1
+    none, none_flag = dynamic_views_with_face(frames, n_frames=3, yaws=(0, 30), size=24, canonical=BBOX)
+    assert none_flag is None and not np.array_equal(none, got)
 
 
 def test_dynamic_views_validates_input():

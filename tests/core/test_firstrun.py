@@ -152,10 +152,17 @@ def test_built_checkpoint_analyses_a_scan(built, tmp_path):
     root = built[0]
     analyzer = Analyzer(DemoPaths(root).checkpoint, device="cpu")
     assert analyzer.render_config.n_frames == 3 and analyzer.render_config.size == 32
+    # the demo is trained and analysed on canonical faces (resources/canonical.json), its cache keyed on them
+    from core.scans.canonical import CanonicalSettings
+
+    assert analyzer.render_config.canonical == CanonicalSettings.default()
+    (cached_config,) = (root / "cache").glob("*/config.json")
+    assert json.loads(cached_config.read_text())["canonical"] == CanonicalSettings.default().to_dict()
     scan = tmp_path / "x.obj"
     hemisphere(0.1).export(scan)
     result = analyzer.analyze(scan)
     assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    assert result.face is not None and not result.face.ok  # a hemisphere is no face, and the result says so
 
 
 def test_command_line(built, tmp_path, capsys):

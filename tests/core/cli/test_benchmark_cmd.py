@@ -54,3 +54,44 @@ def test_benchmark_command_errors(tmp_path):
                               "--data", f"bu3dfe={tmp_path / 'missing'}"])
     with pytest.raises(FileNotFoundError, match="missing: the bu3dfe data given with --data does not exist"):
         args.handler(args)
+
+
+def test_orientation_and_no_crop_reach_the_render_settings(tmp_path, monkeypatch):
+    import json
+
+    import core.render
+    from core.scans.canonical import CanonicalSettings
+
+    monkeypatch.setattr(core.text, "build_text_encoder", lambda spec="minilm", device=None: FakeTextEncoder())
+    presets, data, out = fake_benchmark(tmp_path, methods_subset1=["smile_vlm"])
+    doc = json.loads(presets.read_text())
+    doc["presets"]["tiny"]["render"]["canonical"] = {"radius_mm": 80.0}  # a preset may set canonical faces too
+    presets.write_text(json.dumps(doc))
+
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def stop_at_the_cache(root, config):
+        seen.append(config)
+        raise Stop
+
+    monkeypatch.setattr(core.render, "RenderCache", stop_at_the_cache)
+    items = ",".join(f"{k}={v}" for k, v in data.items())
+    args = _parser().parse_args([
+        "benchmark", "--preset", "tiny", "--config", str(presets), "--out", str(out), "--data", items,
+        "--only", "bu3dfe_subset1", "--device", "cpu", "--workers", "1", "--no-progress",
+        "--orientation", "none", "--no-crop",
+    ])
+    assert (args.orientation, args.crop) == ("none", False)
+    with pytest.raises(Stop):
+        args.handler(args)
+    assert seen[0].canonical == CanonicalSettings.default().replace(orientation="none", crop=False, radius_mm=80.0)
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["benchmark", "--preset", "tiny", "--orientation", "sideways"])
+    from core.eval.benchmark import BenchmarkConfig
+
+    assert BenchmarkConfig(preset="x", out=tmp_path, orientation="Y-Up").orientation == "y-up"
+    with pytest.raises(ValueError, match="unknown orientation"):
+        BenchmarkConfig(preset="x", out=tmp_path, orientation="sideways")

@@ -53,7 +53,8 @@ def test_json_lines_for_a_scan_and_4d_sequences(inputs, capsys):
     assert code == 0 and len(lines) == 3
     for path, line in zip(paths, lines):
         obj = json.loads(line)
-        assert obj["path"] == path and set(obj) == {"path", "probabilities", "view_weights", "top"}
+        assert obj["path"] == path and set(obj) == {"path", "probabilities", "view_weights", "top", "face"}
+        assert obj["face"] is None  # the checkpoint predates canonical faces: bounding-box framing, no face search
         assert list(obj["probabilities"]) == ["happiness", "sadness", "surprise", "anger", "disgust", "fear"]
         assert sum(obj["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
         assert len(obj["view_weights"]) == 3 and sum(obj["view_weights"]) == pytest.approx(1.0, abs=1e-4)
@@ -85,3 +86,57 @@ def test_bad_checkpoint_is_an_error_message(inputs, capsys, tmp_path):
     (tmp_path / "x.ckpt").write_bytes(b"nope")
     code = main(["predict", str(root / "scan.obj"), "--checkpoint", str(tmp_path / "x.ckpt")])
     assert code == 1 and "x.ckpt" in capsys.readouterr().err
+
+
+def _ict_obj(path):
+    from core.synth.ict_model import find_and_load_ict
+
+    try:
+        ict = find_and_load_ict()
+    except (ValueError, OSError) as exc:
+        pytest.skip(f"ICT face model not available: {exc}")
+    trimesh.Trimesh(ict.neutral, ict.faces, process=False).export(path)
+    return path
+
+
+def test_orientation_flag_gives_each_input_a_face_object_and_a_warning(inputs, capsys, tmp_path):
+    root, ckpt = inputs
+    face_file = _ict_obj(tmp_path / "ict.obj")
+    sphere = trimesh.creation.icosphere(subdivisions=3, radius=80.0)
+    sphere.export(tmp_path / "sphere.obj")
+    paths = [str(face_file), str(tmp_path / "sphere.obj")]
+    code = main(["predict", *paths, "--checkpoint", str(ckpt), "--json", "--device", "cpu", "--orientation", "auto"])
+    ict, ball = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert code == 0
+    assert ict["face"]["ok"] is True and ict["face"]["reason"] == "" and ict["face"]["residual_mm"] < 3.0
+    assert ball["face"]["ok"] is False and ball["face"]["reason"].startswith("no face found")
+    code = main(["predict", *paths, "--checkpoint", str(ckpt), "--device", "cpu", "--orientation", "auto",
+                 "--no-crop"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0 and len(out) == 4  # header, the face's row, the sphere's row and its warning
+    assert "ict.obj" in out[1] and "sphere.obj" in out[2]
+    assert "WARNING" in out[3] and "no face found" in out[3] and "unreliable" in out[3]
+    assert not any("WARNING" in line for line in out[:3])
+
+
+def test_orientation_and_no_crop_reach_the_analyzer(inputs, monkeypatch):
+    import core.cli.predict_cmd as predict_cmd
+    from core.cli import build_parser
+    from core.inference.predict import build_analyzer
+
+    root, ckpt = inputs
+    seen = []
+    monkeypatch.setattr(predict_cmd, "predict", lambda config, analyzer: seen.append((config, analyzer)) or iter(()))
+    args = build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt), "--orientation", "z-up",
+                                      "--no-crop", "--device", "cpu"])
+    assert (args.orientation, args.crop) == ("z-up", False)
+    assert args.handler(args) == 0
+    config, analyzer = seen[0]
+    assert (config.orientation, config.crop) == ("z-up", False)
+    assert analyzer.render_config.canonical.orientation == "z-up" and not analyzer.render_config.canonical.crop
+    defaults = build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt)])
+    assert (defaults.orientation, defaults.crop) == (None, None)
+    legacy = build_analyzer(predict_cmd.PredictConfig(paths=("x.obj",), checkpoint=str(ckpt), device="cpu"))
+    assert legacy.render_config.canonical.orientation == "none"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt), "--orientation", "sideways"])

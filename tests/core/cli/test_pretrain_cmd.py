@@ -97,3 +97,23 @@ def test_sigterm_stops_with_a_checkpoint_and_resume_matches(tmp_path, monkeypatc
     reference = pretrain(PretrainConfig.from_dict(settings), tmp_path / "reference")
     assert reference.step == 6
     assert state_digest(resumed) == state_digest(load_checkpoint(tmp_path / "reference" / "last.ckpt").model_state)
+
+
+def test_orientation_and_no_crop_flags_become_render_canonical_settings(tmp_path):
+    from core.scans.canonical import CanonicalSettings
+    from core.train.pretrain_config import load_pretrain_config
+
+    args = _parser().parse_args(["pretrain", "--out", str(tmp_path / "r"), "--orientation", "z-up", "--no-crop"])
+    overrides = pretrain_cmd.overrides_from_args(args)
+    assert overrides["render"] == {"canonical": {"orientation": "z-up", "crop": False}}
+    plain = pretrain_cmd.overrides_from_args(_parser().parse_args(["pretrain", "--out", str(tmp_path / "r")]))
+    assert "render" not in plain
+    # laid over a config file's render.canonical, key by key
+    config_file = tmp_path / "c.json"
+    render = {"pitch": 5.0, "canonical": {"radius_mm": 80.0, "orientation": "auto"}}
+    config_file.write_text(json.dumps({"render": render}))
+    cfg = load_pretrain_config(config_file, overrides)
+    assert cfg.render == {"pitch": 5.0, "canonical": {"radius_mm": 80.0, "orientation": "z-up", "crop": False}}
+    render = pretraining._render_config(cfg)
+    assert render.pitch == 5.0
+    assert render.canonical == CanonicalSettings.default().replace(orientation="z-up", crop=False, radius_mm=80.0)

@@ -113,3 +113,53 @@ def test_parse_views():
     for bad in ("", ",", "a,b"):
         with pytest.raises(ValueError):
             parse_views(bad)
+
+
+def test_orientation_and_no_crop_flags_and_a_manifest_orientation_column(tmp_path, capsys):
+    from core.scans.canonical import CanonicalSettings
+
+    a = _write_obj(tmp_path / "data" / "a.obj", 0.1)
+    b = _write_obj(tmp_path / "data" / "b.obj", 0.3)
+    rows = [_row(a), ManifestRow(path=b, subject="S1", label="happiness", intensity=None, kind="3d", n_frames=1,
+                                 dataset="test", code="b", orientation="none")]
+    manifest = write_manifest(rows, tmp_path / "manifest.csv")
+    assert main(["render", str(manifest), "--out", str(tmp_path / "c"), "--size", "16", "--no-progress",
+                 "--orientation", "y-up", "--no-crop"]) == 0
+    out = capsys.readouterr().out
+    assert "canonical faces, orientation y-up, not cropped" in out
+    assert "1 scan(s) with no face found" in out and "a.obj" in out  # height fields are no faces; b.obj: none
+    canonical = CanonicalSettings.default().replace(orientation="y-up", crop=False)
+    cache = RenderCache(tmp_path / "c", RenderConfig.default().replace(size=16, canonical=canonical))
+    assert cache.get(a) is not None and cache.get(b, "none") is not None and cache.get(b, "") is None
+    assert not cache.face(a).ok and cache.face(b) is None
+    # a bad orientation in the manifest names the file and the line
+    text = manifest.read_text().replace(",none", ",sideways")
+    manifest.write_text(text)
+    assert main(["render", str(manifest), "--out", str(tmp_path / "c"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"{manifest}: line 3: orientation: unknown orientation 'sideways'" in err
+
+
+def test_orientation_none_and_the_config_file_canonical_object(tmp_path, capsys):
+    manifest = _manifest(tmp_path)
+    settings = tmp_path / "render.json"
+    settings.write_text(json.dumps({"size": 16, "canonical": {"crop": False}}))
+    assert main(["render", str(manifest), "--out", str(tmp_path / "c"), "--config", str(settings),
+                 "--orientation", "none", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "bounding-box framing (orientation none)" in out and "no face found" not in out
+    config = RenderConfig.default().replace(size=16, canonical={"orientation": "none", "crop": False})
+    assert RenderCache(tmp_path / "c", config).get(tmp_path / "data" / "a.obj") is not None
+
+
+def test_canonical_flags_parse():
+    from core.cli import build_parser
+    from core.cli.render_cmd import _job
+
+    args = build_parser().parse_args(["render", "m.csv", "--out", "c", "--orientation", "z-up-back", "--no-crop"])
+    job = _job(args)
+    assert (job.orientation, job.crop) == ("z-up-back", False)
+    job = _job(build_parser().parse_args(["render", "m.csv", "--out", "c"]))
+    assert (job.orientation, job.crop) == (None, None)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["render", "m.csv", "--out", "c", "--orientation", "up"])

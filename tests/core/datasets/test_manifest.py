@@ -85,3 +85,29 @@ def test_read_resolves_relative_paths_and_missing_file(tmp_path: Path):
     (tmp_path / "latin.csv").write_bytes(HEADER.encode() + "é,s,fear,,3d,1,x,FE\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin\.csv: not UTF-8"):
         read_manifest(tmp_path / "latin.csv")
+
+
+def test_orientation_column_round_trip_and_only_written_when_used(tmp_path: Path):
+    rows = [row(tmp_path / "a.obj", orientation="Z-Up ", extra={"sex": "F"}), row(tmp_path / "b.obj")]
+    assert rows[0].orientation == "z-up" and rows[1].orientation == ""
+    out = write_manifest(rows, tmp_path / "m.csv")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "path,subject,label,intensity,kind,n_frames,dataset,code,orientation,sex"
+    assert lines[1] == "a.obj,s1,fear,,3d,1,custom,FE,z-up,F" and lines[2] == "b.obj,s1,fear,,3d,1,custom,FE,,"
+    assert read_manifest(out) == rows
+    plain = write_manifest([row(tmp_path / "b.obj")], tmp_path / "plain.csv")
+    assert "orientation" not in plain.read_text(encoding="utf-8")  # manifests without it stay as they were
+    with pytest.raises(ValueError, match="clashes"):
+        row("x.obj", extra={"orientation": "none"})
+    with pytest.raises(ValueError, match="unknown orientation 'sideways'"):
+        row("x.obj", orientation="sideways")
+
+
+def test_bad_orientation_names_the_file_and_line(tmp_path: Path):
+    src = tmp_path / "bad.csv"
+    src.write_text("path,subject,label,intensity,kind,n_frames,dataset,code,orientation\n"
+                   "a.obj,s,fear,,3d,1,x,FE,none\nb.obj,s,fear,,3d,1,x,FE,\nc.obj,s,fear,,3d,1,x,FE,upside-down\n",
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.csv: line 4: orientation: unknown orientation 'upside-down' "
+                                         r"\(known: auto, y-up, y-up-back, y-down, z-up, z-up-back, none\)"):
+        read_manifest(src)

@@ -109,3 +109,15 @@ def test_npz_frame_count_reads_headers_only(tmp_path: Path):
     with zipfile.ZipFile(tmp_path / "c.npz", "w") as z:
         z.writestr("vertices.npy", b"not an npy file")
     assert npz_frame_count(tmp_path / "c.npz") is None
+
+
+def test_orientation_column_is_kept_and_checked(tmp_path: Path, touch):
+    for name in ("a.obj", "b.obj", "c.obj"):
+        touch(tmp_path / name)
+    src = write_csv(tmp_path / "u.csv", "path,subject,label,Orientation\na.obj,s1,happy,Y-Up\nb.obj,s1,sad,\n"
+                                        "c.obj,s1,sad,sideways\n")
+    result = index(src)
+    assert [r.orientation for r in result.rows] == ["y-up", ""]
+    assert all(r.extras == {} for r in result.rows)
+    ((path, reason),) = result.skipped
+    assert path == tmp_path / "c.obj" and "line 4" in reason and "unknown orientation 'sideways'" in reason

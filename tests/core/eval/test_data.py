@@ -89,3 +89,23 @@ def test_synthetic_set_is_generated_once_and_reused(tmp_path):
     redone = synthetic_source("bosphorus", SynthSettings(1), 0, tmp_path)
     assert redone.path == src.path and (redone.path / "synth.json").is_file()
     assert not partial.exists() and not (redone.path / "junk.txt").exists()
+
+
+def test_row_orientations_pick_their_cache_entries_and_enter_the_fingerprint(tmp_path):
+    from dataclasses import replace
+
+    from core.render import RenderCache, RenderConfig
+
+    rows = [_row(tmp_path, i) for i in range(2)]
+    oriented = [replace(rows[0], orientation="none"), rows[1]]
+    assert rows_fingerprint(oriented) != rows_fingerprint(rows)
+    assert rows_fingerprint([replace(r, orientation="") for r in rows]) == rows_fingerprint(rows)
+    cache = RenderCache(tmp_path / "cache", RenderConfig(size=16))
+    cache.folder.mkdir(parents=True)
+    for i, row in enumerate(oriented):
+        key = cache.entry_key(RenderCache.content_key(row.path), row.orientation)
+        np.save(cache.entry_path(key), np.full((3, 16, 16, 3), 10 + i, np.uint8))
+    views, kept, missing = load_views(oriented, cache)
+    assert kept == [0, 1] and views[0].max() == 10 and views[1].max() == 11 and not missing
+    views, kept, missing = load_views(rows, cache)  # row 0 without its orientation has no entry
+    assert kept == [1] and missing[0][0] == str(rows[0].path)

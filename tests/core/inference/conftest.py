@@ -28,3 +28,46 @@ def make_checkpoint(path, config: dict | None = None, text_dim: int = 384, model
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory):
     return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.ckpt")
+
+
+def ict_scan() -> Scan:
+    """The ICT Face Model's neutral head in millimetres (a real face); the test is skipped without the model."""
+    from core.synth.ict_model import find_and_load_ict
+
+    try:
+        ict = find_and_load_ict()
+    except (ValueError, OSError) as exc:
+        pytest.skip(f"ICT face model not available: {exc}")
+    return Scan(np.asarray(ict.neutral, np.float32), np.asarray(ict.faces, np.int64), "ict neutral")
+
+
+def sphere_scan() -> Scan:
+    """A sphere of radius 80 mm: no face in it."""
+    import trimesh
+
+    mesh = trimesh.creation.icosphere(subdivisions=3, radius=80.0)
+    return Scan(np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces, np.int64), "sphere")
+
+
+def _export(scan: Scan, path):
+    import trimesh
+
+    trimesh.Trimesh(scan.vertices, scan.faces, process=False).export(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ict_file(tmp_path_factory):
+    return _export(ict_scan(), tmp_path_factory.mktemp("faces") / "ict.obj")
+
+
+@pytest.fixture(scope="session")
+def sphere_file(tmp_path_factory):
+    return _export(sphere_scan(), tmp_path_factory.mktemp("faces") / "sphere.obj")
+
+
+@pytest.fixture(scope="session")
+def canonical_checkpoint(tmp_path_factory):
+    """A checkpoint trained (as it were) with canonical faces: its render settings hold a canonical object."""
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "canonical.ckpt",
+                           config={"loss": {"tau": 0.07}, "render": {"n_frames": 4, "canonical": {}}})

@@ -142,3 +142,51 @@ def test_bad_checkpoints(tmp_path):
     wrong = make_checkpoint(tmp_path / "wrong.ckpt", text_dim=512)
     with pytest.raises(CheckpointError, match="512-d features but text encoder 'minilm' gives 384-d"):
         Analyzer(wrong, device="cpu")
+
+
+def test_checkpoints_without_canonical_settings_keep_the_bounding_box_framing(tiny_checkpoint, tmp_path):
+    from core.scans.canonical import CanonicalSettings
+
+    legacy = Analyzer(tiny_checkpoint, device="cpu")
+    assert legacy.render_config.canonical == CanonicalSettings.default().replace(orientation="none")
+    result = legacy.analyze(face(0.1))
+    assert result.face is None and result.to_dict()["face"] is None
+    # extra["render"] (the full RenderConfig dict pretraining stores) decides when present
+    from core.render import RenderConfig
+
+    full = RenderConfig(size=32, n_frames=4, canonical={"orientation": "y-up"}).to_dict()
+    ck = load_checkpoint(make_checkpoint(tmp_path / "full.ckpt"))
+    ck.extra["render"] = full
+    assert checkpoint_render_config(ck).canonical.orientation == "y-up"
+    old_full = {k: v for k, v in full.items() if k != "canonical"}
+    ck.extra["render"] = old_full
+    assert checkpoint_render_config(ck).canonical.orientation == "none"
+
+
+def test_face_flag_of_a_face_and_of_a_sphere(canonical_checkpoint):
+    from .conftest import ict_scan, sphere_scan
+
+    analyzer = Analyzer(canonical_checkpoint, device="cpu")
+    assert analyzer.render_config.canonical.orientation == "auto" and analyzer.render_config.canonical.crop
+    good = analyzer.analyze(ict_scan())
+    _check(good, analyzer.labels)
+    assert good.face is not None and good.face.ok and good.face.residual_mm < 3.0
+    assert good.to_dict()["face"] == {"ok": True, "residual_mm": round(good.face.residual_mm, 3), "reason": ""}
+    bad = analyzer.analyze(sphere_scan())
+    assert not bad.face.ok and bad.to_dict()["face"]["reason"].startswith("no face found")
+    views, source, flag = analyzer.render_with_face(sphere_scan())
+    assert np.array_equal(views, bad.views) and source == "sphere" and flag == bad.face
+    assert analyzer.analyze_views(views).face is None
+
+
+def test_canonical_settings_can_be_overridden(tiny_checkpoint, canonical_checkpoint):
+    from core.scans.canonical import CanonicalSettings
+
+    preset = Analyzer(tiny_checkpoint, device="cpu", canonical={"orientation": "y-up"})
+    assert preset.render_config.canonical.orientation == "y-up"
+    still_none = Analyzer(tiny_checkpoint, device="cpu", canonical={"crop": False, "orientation": None})
+    assert still_none.render_config.canonical.orientation == "none" and not still_none.render_config.canonical.crop
+    settings = CanonicalSettings.default().replace(orientation="z-up", radius_mm=80.0)
+    assert Analyzer(canonical_checkpoint, device="cpu", canonical=settings).render_config.canonical == settings
+    with pytest.raises(ValueError, match="unknown orientation"):
+        Analyzer(canonical_checkpoint, device="cpu", canonical={"orientation": "sideways"})

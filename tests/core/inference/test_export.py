@@ -79,3 +79,33 @@ def test_bad_outputs_and_inputs(tmp_path, records):
     with pytest.raises(ValueError, match="not a results JSON"):
         read_json(tmp_path / "bad.json")
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_face_flags_in_csv_and_json(tmp_path):
+    from dataclasses import replace
+
+    from core.scans.canonical import FaceFlag
+
+    base = result("a", {"x": 0.6, "y": 0.4}, [0.5, 0.5])
+    recs = [PredictionRecord("ok", result=replace(base, face=FaceFlag(True, 0.8123456, ""))),
+            PredictionRecord("sphere",
+                             result=replace(base, face=FaceFlag(False, 6.7, "no face found: residual 6.7 mm"))),
+            PredictionRecord("nothing", result=replace(base, face=FaceFlag(False, float("inf"), "no face found: x"))),
+            PredictionRecord("legacy", result=base),
+            PredictionRecord("broken", error="broken: bad file")]
+    out = write_csv(recs, tmp_path / "r.csv")
+    header = out.read_text().splitlines()[0].split(",")
+    assert header[-6:] == ["face_ok", "face_residual_mm", "face_reason", "checkpoint", "prompt_set", "error"]
+    rows = read_csv(out)
+    assert [r["face_ok"] for r in rows] == [True, False, False, None, None]
+    assert [r["face_residual_mm"] for r in rows] == [0.812, 6.7, None, None, None]
+    assert [r["face_reason"] for r in rows] == ["", "no face found: residual 6.7 mm", "no face found: x", None, None]
+    doc = read_json(write_results(recs, tmp_path / "r.json"))
+    faces = [{k: r[k] for k in ("face_ok", "face_residual_mm", "face_reason")} for r in doc["results"]]
+    assert faces[0] == {"face_ok": True, "face_residual_mm": 0.812, "face_reason": ""}
+    assert faces[2] == {"face_ok": False, "face_residual_mm": None, "face_reason": "no face found: x"}
+    assert faces[3] == faces[4] == {"face_ok": None, "face_residual_mm": None, "face_reason": None}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path,top,face_ok,error\np,x,maybe,\n")
+    with pytest.raises(ValueError, match="face_ok is not true or false"):
+        read_csv(bad)

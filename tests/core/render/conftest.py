@@ -47,3 +47,34 @@ def symmetric_face() -> Scan:
 @pytest.fixture
 def height_field_builder():
     return height_field
+
+
+def load_ict_or_skip():
+    """The ICT Face Model (../shared/ict, $SMILE_ICT_DIR or the user cache); the test is skipped when absent."""
+    from core.synth.ict_model import find_and_load_ict
+
+    try:
+        return find_and_load_ict()
+    except (ValueError, OSError) as exc:
+        pytest.skip(f"ICT face model not available: {exc}")
+
+
+@pytest.fixture(scope="session")
+def ict_model():
+    return load_ict_or_skip()
+
+
+@pytest.fixture(scope="session")
+def ict_face(ict_model) -> Scan:
+    """The ICT neutral head (face, head and neck) in millimetres, facing +z, +y up: a real face for the
+    canonical-face framing."""
+    return Scan(np.asarray(ict_model.neutral, np.float32), np.asarray(ict_model.faces, np.int64), "ict neutral")
+
+
+@pytest.fixture(scope="session")
+def sphere() -> Scan:
+    """A sphere of radius 80 mm: no face in it."""
+    import trimesh
+
+    mesh = trimesh.creation.icosphere(subdivisions=3, radius=80.0)
+    return Scan(np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces, np.int64), "sphere")

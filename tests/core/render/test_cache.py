@@ -10,12 +10,14 @@ import pytest
 from core.render import RenderCache, RenderConfig, render_views
 from core.render import cache as cache_module
 from core.scans import load
+from core.scans.canonical import CanonicalSettings
 
 
 @dataclass(frozen=True)
 class Row:
     path: Path
     kind: str = "3d"
+    orientation: str = ""
 
 
 def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray | None) -> Path:
@@ -91,11 +93,11 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, config, scans, monkey
     real = RenderCache.render_path
     calls = []
 
-    def interrupt_after_two(self, path, kind):
+    def interrupt_after_two(self, path, kind, orientation=""):
         if len(calls) == 2:
             raise KeyboardInterrupt
         calls.append(path)
-        return real(self, path, kind)
+        return real(self, path, kind, orientation)
 
     monkeypatch.setattr(RenderCache, "render_path", interrupt_after_two)
     with pytest.raises(KeyboardInterrupt):
@@ -105,7 +107,11 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, config, scans, monkey
     assert set(cache.index) == {str(scans[0]), str(scans[1])}  # the index was saved on the way out
 
     calls.clear()
-    monkeypatch.setattr(RenderCache, "render_path", lambda self, path, kind: calls.append(path) or real(self, path, kind))
+    def spy(self, path, kind, orientation=""):
+        calls.append(path)
+        return real(self, path, kind, orientation)
+
+    monkeypatch.setattr(RenderCache, "render_path", spy)
     summary = cache.render_manifest(rows, progress=False)
     assert (summary.rendered, summary.cached) == (2, 2)
     assert calls == [scans[2], scans[3]]
@@ -118,10 +124,10 @@ def test_index_is_flushed_during_the_run(tmp_path, config, scans, monkeypatch):
     real = RenderCache.render_path
     seen_in_index = []
 
-    def spy(self, path, kind):
+    def spy(self, path, kind, orientation=""):
         if self.index_path.is_file():
             seen_in_index.append(len(json.loads(self.index_path.read_text())["entries"]))
-        return real(self, path, kind)
+        return real(self, path, kind, orientation)
 
     monkeypatch.setattr(RenderCache, "render_path", spy)
     cache.render_manifest([Row(p) for p in scans], progress=False)
@@ -219,3 +225,67 @@ def test_a_scan_that_now_fails_leaves_the_index(tmp_path, config, scans):
     summary = cache.render_manifest([Row(scans[0]), Row(scans[1])], progress=False)
     assert (summary.cached, len(summary.failed)) == (1, 1)
     assert set(RenderCache(tmp_path / "cache", config).index) == {str(scans[1])}
+
+
+def test_canonical_settings_change_the_key_and_the_folder(tmp_path, config):
+    none = config.replace(canonical={"orientation": "none"})
+    no_crop = config.replace(canonical={"crop": False})
+    folders = {RenderCache(tmp_path / "cache", c).folder for c in (config, none, no_crop)}
+    assert len(folders) == 3
+    assert json.loads(json.dumps(none.to_dict()))["canonical"]["orientation"] == "none"
+
+
+def test_face_flags_are_indexed_and_scans_without_a_face_counted(tmp_path, config, scans, ict_face):
+    face_file = write_obj(tmp_path / "data" / "ict.obj", ict_face.vertices, ict_face.faces)
+    rows = [Row(scans[0]), Row(scans[1]), Row(face_file)]
+    cache = RenderCache(tmp_path / "cache", config)
+    summary = cache.render_manifest(rows, progress=False)
+    assert summary.rendered == 3 and [p for p, _ in summary.no_face] == [str(scans[0]), str(scans[1])]
+    assert all(reason.startswith("no face found") for _, reason in summary.no_face)
+    assert "2 scan(s) with no face found" in summary.format() and str(scans[0]) in summary.format()
+    entries = json.loads(cache.index_path.read_text())["entries"]
+    assert entries[str(face_file)]["face"]["ok"] is True and entries[str(face_file)]["face"]["reason"] == ""
+    assert entries[str(scans[0])]["face"]["ok"] is False and "orientation" not in entries[str(scans[0])]
+    assert cache.face(face_file).ok and not cache.face(scans[0]).ok
+    # cached rows report their flags too, from the index or, without one, from the entry's .face.json
+    again = RenderCache(tmp_path / "cache", config).render_manifest(rows, progress=False)
+    assert again.cached == 3 and again.no_face == summary.no_face
+    cache.index_path.unlink()
+    fresh = RenderCache(tmp_path / "cache", config)
+    assert fresh.render_manifest(rows, progress=False).no_face == summary.no_face
+    # orientation "none": no face search, nothing to flag
+    boxed = RenderCache(tmp_path / "cache", config.replace(canonical={"orientation": "none"}))
+    none_summary = boxed.render_manifest(rows, progress=False)
+    assert none_summary.no_face == () and boxed.face(scans[0]) is None and "no face" not in none_summary.format()
+
+
+def test_a_row_orientation_overrides_the_config_and_keys_its_entry(tmp_path, config, scans):
+    bbox = CanonicalSettings.default().replace(orientation="none")
+    cache = RenderCache(tmp_path / "cache", config)
+    summary = cache.render_manifest([Row(scans[0], orientation="none"), Row(scans[1])], progress=False)
+    assert summary.rendered == 2 and [p for p, _ in summary.no_face] == [str(scans[1])]
+    content = RenderCache.content_key(scans[0])
+    key = cache.entry_key(content, "none")
+    assert key != content and len(key) == 64 and cache.entry_key(content, config.canonical.orientation) == content
+    entry = json.loads(cache.index_path.read_text())["entries"][str(scans[0])]
+    assert entry["orientation"] == "none" and entry["file"] == f"{key}.npy" and entry["face"] is None
+    expected = render_views(load(scans[0]), config.yaws, config.size, config.pitch, canonical=bbox)
+    assert np.array_equal(cache.get(scans[0], "none"), expected)
+    assert np.array_equal(cache.get(scans[0]), expected)  # the orientation its row was rendered with
+    assert cache.get(scans[0], "") is None  # not rendered with the config's orientation (yet)
+    # the same file with the config's orientation is another entry, side by side
+    cache.render_manifest([Row(scans[0])], progress=False)
+    with_config = cache.get(scans[0], "")
+    assert with_config is not None and not np.array_equal(with_config, expected)
+    assert np.array_equal(cache.get(scans[0], "none"), expected)
+    assert cache.face(scans[0]) is not None and cache.face(scans[0], "none") is None
+    # a row naming the config's own orientation uses the plain entry
+    same = cache.render_manifest([Row(scans[0], orientation=config.canonical.orientation)], progress=False)
+    assert same.cached == 1
+
+
+def test_a_bad_row_orientation_fails_that_row(tmp_path, config, scans):
+    summary = RenderCache(tmp_path / "cache", config).render_manifest(
+        [Row(scans[0], orientation="sideways"), Row(scans[1], orientation="none")], progress=False)
+    assert summary.rendered == 1 and [p for p, _ in summary.failed] == [str(scans[0])]
+    assert "unknown orientation 'sideways'" in summary.failed[0][1]

@@ -219,3 +219,27 @@ def test_sigterm_while_rendering_stops_cleanly(fake_text, data, tmp_path, monkey
     assert signal.getsignal(signal.SIGTERM) is before  # the handler is uninstalled
     last = read_log(tmp_path / "run" / "log.jsonl")[-1]
     assert last["event"] == "stopped" and "SIGTERM before training started" in last["message"]
+
+
+def test_checkpoints_record_the_full_render_settings_with_canonical_faces(reference):
+    from core.inference import checkpoint_render_config
+    from core.model.checkpoint import load_checkpoint
+    from core.scans.canonical import CanonicalSettings
+
+    config, run_dir, _ = reference
+    ckpt = load_checkpoint(run_dir / "last.ckpt")
+    assert ckpt.extra["render"] == _render_config(config).to_dict()
+    assert ckpt.extra["render"]["canonical"] == CanonicalSettings.default().to_dict()
+    assert checkpoint_render_config(ckpt) == _render_config(config)  # the analyzer renders as training did
+
+
+def test_render_canonical_settings_are_laid_over_the_defaults():
+    from core.scans.canonical import CanonicalSettings
+
+    assert _render_config(PretrainConfig.from_dict({})).canonical == CanonicalSettings.default()
+    cfg = PretrainConfig.from_dict({"render": {"canonical": {"orientation": "y-up", "registration": {"keep": 0.7}}}})
+    canonical = _render_config(cfg).canonical
+    assert canonical.orientation == "y-up" and canonical.registration.keep == 0.7
+    assert canonical.crop == CanonicalSettings.default().crop
+    with pytest.raises(ValueError, match="unknown orientation"):
+        _render_config(PretrainConfig.from_dict({"render": {"canonical": {"orientation": "sideways"}}}))
