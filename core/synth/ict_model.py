@@ -96,8 +96,12 @@ class IctModel:
 
 
 def default_shared_dirs(cwd: Path | None = None) -> list[Path]:
-    """``../shared/ict`` relative to the repository root, then relative to ``cwd``."""
-    return shared_dirs_for("ict", cwd)
+    """``ict/`` inside the workstation bundle (the template face of canonical faces ships there, with its MIT
+    licence), then ``../shared/ict`` relative to the repository root, then relative to ``cwd``."""
+    from core.bundle import bundle_root
+
+    root = bundle_root()
+    return ([root / "ict"] if root is not None else []) + shared_dirs_for("ict", cwd)
 
 
 def default_cache_dir() -> Path:
