@@ -33,7 +33,7 @@ def test_two_hundred_random_trials(cases, ict, sfm, sfm_frame, template):
     spurious points spread over the bounding box."""
     rng = np.random.default_rng(2026)
     settings = CanonicalSettings()
-    passed, by_kind, not_ok = 0, {}, 0
+    passed, by_kind, not_ok, errs = 0, {}, 0, {}
     for i in range(N_TRIALS):
         kind = cases.KINDS[i % len(cases.KINDS)]
         case = cases.make_case(kind, rng, ict=ict, sfm=sfm, sfm_frame=sfm_frame)
@@ -43,10 +43,12 @@ def test_two_hundred_random_trials(cases, ict, sfm, sfm_frame, template):
         passed += good
         not_ok += not face.ok
         by_kind.setdefault(kind, []).append(good)
+        errs.setdefault(kind, []).append((deg, tip))
         # whatever the pose, the units come out as millimetres to within the spread of face sizes
         if good:
             assert 0.8 < face.mm_per_unit * case.units_per_mm < 1.25, (kind, face.mm_per_unit * case.units_per_mm)
-    summary = {k: f"{np.mean(v):.2f}" for k, v in by_kind.items()}
+    summary = {k: f"{np.mean(v):.2f} (median {np.median(np.array(errs[k])[:, 0]):.1f} deg, "
+                  f"{np.median(np.array(errs[k])[:, 1]):.1f} mm)" for k, v in by_kind.items()}
     print(f"canonical trials: {passed}/{N_TRIALS} within {MAX_DEG} deg and {MAX_TIP_MM} mm; by kind {summary}; "
           f"flagged not ok: {not_ok}")
     assert passed / N_TRIALS >= MIN_PASS, summary
@@ -133,7 +135,7 @@ def test_a_sequence_keeps_the_first_frames_transform(cases, ict, template):
     later = face.apply(moved_frame)
     # the motion stays: the later frame's points are the first frame's shifted by the same canonical offset
     shift = face.to_canonical(case.scan.vertices[:1] + 5.0 * case.units_per_mm) - face.to_canonical(case.scan.vertices[:1])
-    assert np.linalg.norm(shift) == pytest.approx(5.0 * np.sqrt(3) * case.units_per_mm * face.mm_per_unit, rel=1e-6)
+    assert np.linalg.norm(shift) == pytest.approx(5.0 * np.sqrt(3) * case.units_per_mm * face.mm_per_unit, rel=1e-4)  # float32 vertices
     first = face.to_canonical(case.scan.vertices)
     assert np.allclose(face.to_canonical(moved_frame.vertices) - first, shift, atol=1e-3)
     assert later.n_vertices > 0
