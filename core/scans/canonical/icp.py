@@ -210,7 +210,10 @@ def _trim(d: np.ndarray, keep: float, valid: np.ndarray | None = None) -> np.nda
         thr = np.quantile(d, keep, axis=1)
         return (d <= thr[:, None]).astype(np.float64)
     masked = np.where(valid, d, np.nan)
-    thr = np.nanquantile(masked, keep, axis=1) if np.any(valid) else np.zeros(len(d))
+    thr = np.full(len(d), np.nan)
+    rows = valid.any(axis=1)
+    if rows.any():
+        thr[rows] = np.nanquantile(masked[rows], keep, axis=1)
     thr = np.nan_to_num(thr, nan=-1.0)
     return (valid & (d <= thr[:, None])).astype(np.float64)
 
@@ -221,9 +224,17 @@ def _icp(template: TemplateFace, q: np.ndarray, x: np.ndarray, tree: cKDTree, ro
     """Run trimmed ICP from every start; returns (rot, scale, t, cost_mm (K,))."""
     k = len(rot)
     cost = np.full(k, np.inf)
+    broken = np.zeros(k, dtype=bool)
     for it in range(iterations + 1):
+        # a start whose fit degenerated (a scan with nothing face-like can drive the scale to 0 or infinity) is
+        # parked at a harmless pose and ranked last
+        broken |= ~(np.isfinite(scale) & (scale > 0) & np.isfinite(t).all(axis=1) & np.isfinite(rot).all(axis=(1, 2)))
+        if broken.any():
+            rot, scale, t = rot.copy(), scale.copy(), t.copy()
+            rot[broken], scale[broken], t[broken] = np.eye(3), 1.0, 0.0
         y = scale[:, None, None] * np.einsum("kij,nj->kni", rot, q) + t[:, None, :]
         d, idx = tree.query(y.reshape(-1, 3), workers=WORKERS)
+        idx = np.minimum(idx, len(x) - 1)  # cKDTree answers n for a point it cannot place
         d = d.reshape(k, -1)
         dst = x[idx].reshape(k, -1, 3)
         w = _trim(d, keep)
@@ -233,7 +244,9 @@ def _icp(template: TemplateFace, q: np.ndarray, x: np.ndarray, tree: cKDTree, ro
         if reverse is not None:
             z = np.einsum("kji,knj->kni", rot, reverse[None] - t[:, None, :]) / scale[:, None, None]
             near = np.linalg.norm(z, axis=2) <= REVERSE_RADIUS_MM
-            dz, iz = template.tree.query(z.reshape(-1, 3), workers=WORKERS)
+            dz, iz = template.tree.query(np.nan_to_num(z.reshape(-1, 3), nan=1e9, posinf=1e9, neginf=-1e9),
+                                         workers=WORKERS)
+            iz = np.minimum(iz, len(template.points) - 1)
             dz = dz.reshape(k, -1)
             wz = _trim(dz, keep_reverse, near)
             n_near = np.maximum(wz.sum(axis=1), 1)
@@ -243,6 +256,7 @@ def _icp(template: TemplateFace, q: np.ndarray, x: np.ndarray, tree: cKDTree, ro
             dst = np.concatenate([dst, np.broadcast_to(reverse, (k, *reverse.shape))], axis=1)
             # the reverse pairs weigh as much in total as the forward ones
             w = np.concatenate([w, wz * (w.sum(axis=1) / n_near)[:, None]], axis=1)
+        cost = np.where(broken, np.inf, cost)
         if it == iterations:
             break
         rot, scale, t = _fit(src, dst, w, scale, free, SCALE_GAIN)

@@ -151,6 +151,16 @@ def test_non_faces_are_flagged_not_raised(kind, cases, template):
         assert "unreliable" in face.flag.warning()
 
 
+@pytest.mark.parametrize("subdivisions", [2, 3, 4, 5])
+def test_spheres_of_every_resolution_are_flagged(subdivisions, template):
+    """icosphere(4) once drove a start's scale to a degenerate value and the final stage indexed past the cloud."""
+    import trimesh
+
+    mesh = trimesh.creation.icosphere(subdivisions)
+    face = canonicalize(Scan((mesh.vertices * 100).astype(np.float32), mesh.faces), CanonicalSettings(), template)
+    assert face.ok is False and face.reason.startswith("no face found")
+
+
 @pytest.mark.parametrize("points", [
     np.zeros((1, 3)), np.ones((40, 3)), np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=float),
     np.random.default_rng(0).normal(size=(20, 3)),
