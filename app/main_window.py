@@ -7,6 +7,11 @@ or a child process (app.controllers); a failure is shown in the banner and the w
 Every file dialog goes through :meth:`MainWindow.ask_open_file` / :meth:`ask_folder` / :meth:`ask_save_file`, and
 each action has a method taking the path directly (:meth:`open_path`, :meth:`open_manifest`, :meth:`open_dataset`,
 :meth:`export_result`, :meth:`start_batch`), so scripts and tests drive the window without dialogs.
+
+Canonical faces: the viewer shows the scan as stored; View ▸ Show face crop (the viewer's "Face crop" button, off
+by default, remembered) overlays the nose tip and crop sphere the controller's face search found (faceFound); the
+model's views show the canonical face; when no face was found the results panel says so above the probabilities,
+and exports (one result or a batch) carry face_ok, face_residual_mm and face_reason.
 """
 
 from __future__ import annotations
@@ -193,6 +198,10 @@ class MainWindow(QMainWindow):
                                 ("right", "Right", "3")):
             action(view_menu, text, lambda _=False, n=name: self.viewer.camera_preset(n), key)
         action(view_menu, "Play / pause", self._toggle_play, "Space")
+        face_action = self.viewer.face_action  # the viewer's "Face crop" button, kept across sessions
+        face_action.setChecked(self.settings.value("show_face_crop", False, type=bool))
+        face_action.toggled.connect(lambda on: self.settings.setValue("show_face_crop", bool(on)))
+        view_menu.addAction(face_action)
         view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -204,6 +213,7 @@ class MainWindow(QMainWindow):
         c.analyzerReady.connect(self._on_analyzer_ready)
         c.analyzerFailed.connect(self.show_error)
         c.inputLoaded.connect(self._on_input_loaded)
+        c.faceFound.connect(self.viewer.set_face)
         c.resultReady.connect(self._on_result)
         c.failed.connect(self.show_error)
         c.activity.connect(self._on_controller_activity)
@@ -552,7 +562,7 @@ class MainWindow(QMainWindow):
             self.views.set_views(r.views, r.view_weights, yaws, scored.dynamic)
             self._shown_views = r.views
         self.results.set_result(r.probabilities, r.top, scored.uncertainty, r.source, scored.checkpoint,
-                                scored.prompt_set)
+                                scored.prompt_set, scored.face)
 
     def _on_prompts_changed(self, prompt_set) -> None:
         """Re-score with the edited prompts; during a batch the edit waits for its end (one prompt set per file)."""

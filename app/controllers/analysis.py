@@ -3,8 +3,11 @@
 Pipeline for one input (a scan file, a 4D sequence folder or .npz):
 
 1. worker: ``core.scans.load`` / ``load_sequence`` (:func:`load_input`), then the view-independent geometry of what
-   will be rendered (:func:`prepare_input`: the normalised scan's normals and curvature; for a sequence, the
-   ``n_frames`` frames core.dynamic samples, all under the first one's normalisation);
+   will be rendered (:func:`prepare_input`: the scan's canonical face, ``core.render.framing.frame_scans`` under the
+   render config's canonical settings, with its normals and curvature; for a sequence, the ``n_frames`` frames
+   core.dynamic samples, all under the first one's transform). The canonical face (its nose tip in the input's
+   coordinates, crop sphere, face flag) comes with it: the viewer overlays it on the scan as stored, and the result
+   carries its flag (ok / residual / reason: "no face found" is shown, never a silent confident answer);
 2. GUI thread (VTK): :class:`RenderJob` renders those frames with ``core.render.render_geometry``, a few at a time
    from the event loop (never more than RENDER_BUDGET_S per event-loop turn), so a 4D sequence never freezes the
    window;
@@ -37,7 +40,9 @@ from core.inference import AnalysisResult, Analyzer
 from core.inference.uncertainty import Uncertainty, uncertainty
 from core.prompts import PromptSet
 from core.render import RenderConfig, SurfaceGeometry, render_geometry
+from core.render.framing import frame_scans
 from core.scans import Scan, load, load_sequence, normalization
+from core.scans.canonical import CanonicalFace, FaceFlag
 
 #: Longest stretch of rendering per event-loop turn (seconds); one frame is always rendered.
 RENDER_BUDGET_S = 0.015
@@ -62,11 +67,18 @@ class LoadedInput:
 
 @dataclass(frozen=True, eq=False)
 class PreparedInput:
-    """What to render: one geometry per frame to draw (1 for a scan), each from every yaw of ``render``."""
+    """What to render: one geometry per frame to draw (1 for a scan), each from every yaw of ``render``; face: the
+    canonical face of the (first rendered) frame, None when the render config looks for none (orientation "none")."""
 
     loaded: LoadedInput
     geometries: tuple[SurfaceGeometry, ...]
     render: RenderConfig
+    face: CanonicalFace | None = None
+
+    @property
+    def flag(self) -> FaceFlag | None:
+        """ok / residual_mm / reason of the face search (None when no face was looked for)."""
+        return None if self.face is None else self.face.flag
 
     @property
     def dynamic(self) -> bool:
@@ -88,15 +100,16 @@ def load_input(path: str | os.PathLike[str]) -> LoadedInput:
 
 
 def prepare_input(loaded: LoadedInput, render: RenderConfig) -> PreparedInput:
-    """The geometry of the frames to render, as core.render.render_views / core.dynamic.dynamic_views build it."""
-    if not loaded.is_sequence:
-        scan = loaded.scan
-        return PreparedInput(loaded, (SurfaceGeometry.from_scan(normalization(scan).apply(scan)),), render)
+    """The geometry of the frames to render, as core.render.render_views / core.dynamic.dynamic_views build it: the
+    scan (or the ``n_frames`` sampled frames of a sequence) framed by :func:`core.render.framing.frame_scans` (the
+    first frame's canonical face and its transform for every frame), and that canonical face. Slow (the face search
+    takes a few tenths of a second): run it in a worker."""
     frames = loaded.frames
-    chosen = sample_indices(len(frames), render.n_frames)
-    norm = normalization(frames[int(chosen[0])])
-    geometries = tuple(SurfaceGeometry.from_scan(norm.apply(frames[int(i)])) for i in chosen)
-    return PreparedInput(loaded, geometries, render)
+    if loaded.is_sequence:
+        frames = tuple(frames[int(i)] for i in sample_indices(len(frames), render.n_frames))
+    framed = frame_scans(frames, render.canonical)
+    geometries = tuple(SurfaceGeometry.from_scan(f) for f in framed.frames)
+    return PreparedInput(loaded, geometries, render, framed.face)
 
 
 def compose_views(frame_images: np.ndarray, dynamic: bool) -> np.ndarray:
@@ -183,27 +196,31 @@ def warm_up_renderer() -> None:
 # ------------------------------------------------------------------------------------------------ controller
 @dataclass(frozen=True)
 class ScoredResult:
-    """A result with its uncertainty, the checkpoint and the prompt set it was scored with."""
+    """A result with its uncertainty, the checkpoint and the prompt set it was scored with, and the face flag of its
+    input (ok / residual_mm / reason; None when no face was looked for)."""
 
     result: AnalysisResult
     uncertainty: Uncertainty
     checkpoint: str
     prompt_set: str
     dynamic: bool
+    face: FaceFlag | None = None
 
 
 class AnalysisController(QObject):
     """Owns the Analyzer and the open input; see the module docstring for the pipeline.
 
     Signals: analyzerLoading(str checkpoint), analyzerReady(object Analyzer), analyzerFailed(str),
-    inputLoaded(object LoadedInput), viewsRendered(object views), resultReady(object ScoredResult),
-    failed(str message), activity(str: what runs now, '' when idle).
+    inputLoaded(object LoadedInput), faceFound(object CanonicalFace or None: the open input's canonical face, once
+    the worker prepared it; None when the render config looks for no face), viewsRendered(object views),
+    resultReady(object ScoredResult), failed(str message), activity(str: what runs now, '' when idle).
     """
 
     analyzerLoading = Signal(str)
     analyzerReady = Signal(object)
     analyzerFailed = Signal(str)
     inputLoaded = Signal(object)
+    faceFound = Signal(object)
     viewsRendered = Signal(object)
     resultReady = Signal(object)
     failed = Signal(str)
@@ -215,6 +232,7 @@ class AnalysisController(QObject):
         self.analyzer: Analyzer | None = None
         self.checkpoint = ""
         self.loaded: LoadedInput | None = None
+        self.face: CanonicalFace | None = None
         self.views: np.ndarray | None = None
         self.current: ScoredResult | None = None
         self._gen = 0
@@ -224,7 +242,7 @@ class AnalysisController(QObject):
         self._render_job: RenderJob | None = None
         self._lane_busy = False
         self._pending_prompts: PromptSet | None = None
-        self._pending_views: tuple[np.ndarray, str, int, bool, bool] | None = None
+        self._pending_views: tuple[np.ndarray, str, int, bool, bool, FaceFlag | None] | None = None
         self._t_prompt: float | None = None
         self._tasks: dict[str, str] = {}
         self._workers: set = set()
@@ -259,7 +277,8 @@ class AnalysisController(QObject):
             self._prepare(self.loaded, self._gen)
         elif self.views is not None:
             self._request_score(self.views, self.loaded.path if self.loaded else "", self._gen,
-                                self.current.dynamic if self.current else False)
+                                self.current.dynamic if self.current else False,
+                                face=self.current.face if self.current else None)
 
     def _on_analyzer_error(self, path: str, exc: BaseException) -> None:
         self._loading_analyzer = False
@@ -325,6 +344,7 @@ class AnalysisController(QObject):
         self._set_task("load", "")
         self.timings["load_s"] = time.perf_counter() - self._t_open
         self.loaded = loaded
+        self.face = None
         self.views = None
         self.current = None
         self.inputLoaded.emit(loaded)
@@ -348,6 +368,8 @@ class AnalysisController(QObject):
         if self.analyzer is None or prepared.render != self.analyzer.render_config:
             self._prepare(prepared.loaded, gen)
             return
+        self.face = prepared.face
+        self.faceFound.emit(prepared.face)
         n = len(prepared.geometries)
         self._set_task("render", f"rendering {n} frame(s) of {Path(prepared.loaded.path).name}")
         job = RenderJob(prepared, self)
@@ -364,7 +386,7 @@ class AnalysisController(QObject):
             return
         self._set_task("render", "")
         self.timings["render_step_max_s"] = job.max_step_s
-        self._request_score(images, prepared.loaded.path, gen, prepared.dynamic, frames=True)
+        self._request_score(images, prepared.loaded.path, gen, prepared.dynamic, frames=True, face=prepared.flag)
 
     def _on_render_failed(self, job: RenderJob, gen: int, message: str) -> None:
         if job is self._render_job:
@@ -375,9 +397,11 @@ class AnalysisController(QObject):
             self.failed.emit(message)
 
     # ------------------------------------------------------------------------------------------------ scoring lane
-    def _request_score(self, images: np.ndarray, source: str, gen: int, dynamic: bool, frames: bool = False) -> None:
-        """Queue views (frames=False: (V, S, S, 3)) or rendered frames (frames=True: (T, V, S, S, 3))."""
-        self._pending_views = (images, source, gen, dynamic, frames)
+    def _request_score(self, images: np.ndarray, source: str, gen: int, dynamic: bool, frames: bool = False,
+                       face: FaceFlag | None = None) -> None:
+        """Queue views (frames=False: (V, S, S, 3)) or rendered frames (frames=True: (T, V, S, S, 3)); face: the
+        input's face flag, carried to the result."""
+        self._pending_views = (images, source, gen, dynamic, frames, face)
         self._pump_lane()
 
     def _pump_lane(self) -> None:
@@ -387,7 +411,8 @@ class AnalysisController(QObject):
         pending, self._pending_views = self._pending_views, None
         if pending is None and prompts is not None and self.views is not None and self.loaded is not None:
             dynamic = self.current.dynamic if self.current is not None else False
-            pending = (self.views, self.loaded.path, self._gen, dynamic, False)
+            face = self.current.face if self.current is not None else None
+            pending = (self.views, self.loaded.path, self._gen, dynamic, False, face)
         if prompts is None and pending is None:
             return
         analyzer = self.analyzer
@@ -400,11 +425,11 @@ class AnalysisController(QObject):
                 analyzer.set_prompts(prompts)
             if pending is None:
                 return None
-            images, source, gen, dynamic, frames = pending
+            images, source, gen, dynamic, frames, face = pending
             views = compose_views(images, dynamic) if frames else images
-            result = analyzer.analyze_views(views, source=source)
+            result = analyzer.analyze_views(views, source=source, face=face)
             scored = ScoredResult(result, uncertainty(result.probabilities), checkpoint,
-                                  analyzer.prompt_set.name, dynamic)
+                                  analyzer.prompt_set.name, dynamic, face)
             return gen, scored
 
         self._start(job, returned=self._on_scored, errored=self._on_score_error)

@@ -5,7 +5,9 @@ render on the GUI thread (RenderJob, a few frames per event-loop turn), compose 
 consecutive inputs overlap (the next inputs load while one renders and another is scored; at most PREFETCH loaded
 inputs wait), and the records keep the input order. An input that fails (unreadable file, render failure) becomes an
 error row; the others go on. Cancel stops starting new work; what finished is still written (a partial file).
-Writing is core.inference.export.write_results (the extension picks CSV or JSON), in a worker.
+Writing is core.inference.export.write_results (the extension picks CSV or JSON), in a worker. Each result carries
+its input's face flag (ok / residual / reason of the canonical-face search, exported as face_ok, face_residual_mm,
+face_reason).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.inference import Analyzer
 from core.inference.export import ExportMeta, write_results
 from core.inference.predict import PredictionRecord
 from core.scans import SCAN_EXTENSIONS
+from core.scans.canonical import FaceFlag
 
 #: Loaded inputs allowed to wait for the renderer, and rendered ones for the scorer.
 PREFETCH = 2
@@ -109,7 +112,7 @@ class BatchController(QObject):
         self._loading = False
         self._next_render = 0
         self._rendering: RenderJob | None = None
-        self._score_queue: list[tuple[int, np.ndarray, bool]] = []
+        self._score_queue: list[tuple[int, np.ndarray, bool, FaceFlag | None]] = []
         self._scoring = False
         self._cancelled = False
         self._finishing = False
@@ -176,16 +179,17 @@ class BatchController(QObject):
             return
         job = RenderJob(prepared, self)
         self._rendering = job
-        job.finished.connect(lambda images: self._on_rendered(job, index, prepared.dynamic, images))
+        job.finished.connect(lambda images: self._on_rendered(job, index, prepared.dynamic, prepared.flag, images))
         job.failed.connect(lambda message: self._on_render_failed(job, index, message))
         job.start()
 
-    def _on_rendered(self, job: RenderJob, index: int, dynamic: bool, images: np.ndarray) -> None:
+    def _on_rendered(self, job: RenderJob, index: int, dynamic: bool, face: FaceFlag | None,
+                     images: np.ndarray) -> None:
         if job is not self._rendering:
             return
         self._rendering = None
         job.deleteLater()
-        self._score_queue.append((index, images, dynamic))
+        self._score_queue.append((index, images, dynamic, face))
         self._pump()
 
     def _on_render_failed(self, job: RenderJob, index: int, message: str) -> None:
@@ -199,12 +203,12 @@ class BatchController(QObject):
     def _start_score(self) -> None:
         if self._scoring or not self._score_queue:
             return
-        index, images, dynamic = self._score_queue.pop(0)
+        index, images, dynamic, face = self._score_queue.pop(0)
         self._scoring = True
         analyzer, path = self._analyzer, self._paths[index]
 
         def job():
-            return analyzer.analyze_views(compose_views(images, dynamic), source=path)
+            return analyzer.analyze_views(compose_views(images, dynamic), source=path, face=face)
 
         self._run(job, returned=lambda r: self._on_scored(index, PredictionRecord(path, result=r)),
                   errored=lambda e: self._on_scored(index, PredictionRecord(path, error=f"{path}: {error_text(e)}")))

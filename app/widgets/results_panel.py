@@ -1,6 +1,10 @@
 """Zero-shot results: class probabilities as a sorted bar chart, the top class with its uncertainty (normalised
 entropy, top-1 - top-2 margin, computed by core.inference.uncertainty), the checkpoint and prompt set used, and the
 export / batch controls (with progress and cancel). The panel only shows state; the window does the work.
+
+When the canonical-face search found no face in the input (its FaceFlag is not ok), a warning above the result says
+so (``FaceFlag.warning()``: "no face found: residual 14.0 mm (limit 3) — the probabilities below are unreliable"),
+so a non-face never gets a silent confident answer; it is hidden for a face found and while a new result is pending.
 """
 
 from __future__ import annotations
@@ -21,11 +25,14 @@ from PySide6.QtWidgets import (
 )
 
 from core.inference.uncertainty import Uncertainty
+from core.scans.canonical import FaceFlag
 
 ROW_HEIGHT = 22
 TOP_COLOUR = QColor("#2f7ed8")
 BAR_COLOUR = QColor("#9db9d8")
 DASH = "\u2014"
+WARNING_STYLE = ("background:#ffb000; color:#1e1e1e; border:1px solid #b37b00; border-radius:4px; padding:6px; "
+                 "font-weight:bold")
 
 
 def short_name(path: str) -> str:
@@ -106,6 +113,12 @@ class ResultsPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        self.face_warning = QLabel()
+        self.face_warning.setWordWrap(True)
+        self.face_warning.setStyleSheet(WARNING_STYLE)
+        self.face_warning.setTextFormat(Qt.PlainText)
+        self.face_warning.hide()
+        layout.addWidget(self.face_warning)
         self.top_label = QLabel("No result yet")
         self.top_label.setWordWrap(True)
         self.top_label.setStyleSheet("font-size:16pt; font-weight:bold")
@@ -159,7 +172,9 @@ class ResultsPanel(QWidget):
 
     # ------------------------------------------------------------------------------------------------ result
     def set_result(self, probabilities: Mapping[str, float], top: str, uncertainty: Uncertainty, source: str,
-                   checkpoint: str, prompt_set: str) -> None:
+                   checkpoint: str, prompt_set: str, face: FaceFlag | None = None) -> None:
+        """Show a result; face: its input's face flag (a warning when no face was found; None: none looked for)."""
+        self.set_face(face)
         self._probabilities = {str(k): float(v) for k, v in probabilities.items()}
         self.top_label.setText(f"{top}  {100 * self._probabilities.get(top, 0.0):.1f} %")
         self.uncertainty_label.setText(
@@ -177,12 +192,27 @@ class ResultsPanel(QWidget):
                                  f"prompt set: {prompt_set or DASH}")
         self.model_label.setToolTip(checkpoint)
 
+    def set_face(self, face: FaceFlag | None) -> None:
+        """Show the warning of a face flag that is not ok; hide it otherwise."""
+        text = face.warning() if face is not None and not face.ok else ""
+        self.face_warning.setText(f"\u26a0 {text}" if text else "")
+        self.face_warning.setToolTip(
+            "The scan was matched against a template face to find the nose tip, orient, scale and crop it for the "
+            "model; the match failed, so the model's views may not show a face." if text else "")
+        self.face_warning.setVisible(bool(text))
+
+    def warning_text(self) -> str:
+        """The face warning shown ('' when none)."""
+        return self.face_warning.text() if not self.face_warning.isHidden() else ""
+
     def set_pending(self, text: str) -> None:
         """A new result is being computed: say so and grey the old bars."""
+        self.set_face(None)
         self.chart.set_stale(True)
         self.uncertainty_label.setText(text)
 
     def clear(self) -> None:
+        self.set_face(None)
         self._probabilities = {}
         self.top_label.setText("No result yet")
         self.uncertainty_label.clear()

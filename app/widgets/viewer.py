@@ -11,6 +11,13 @@ whose picture is shown in a label (no mouse interaction there); everything else 
 Changes schedule a repaint (one VTK render per event-loop turn, however many changes) instead of rendering at
 once: on a software OpenGL a render of the view costs tens of milliseconds.
 
+The face overlay (:meth:`ViewerWidget.set_face`, toggled by :attr:`ViewerWidget.face_action` "Show face crop", off
+by default; the window keeps the choice): the canonical face search's nose tip (a small sphere) and its crop sphere
+(a wireframe sphere of ``radius_mm`` around the nose tip), in the scan's own coordinates, so the scan stays as
+stored and the overlay shows what the model's views were cut from. A face found is drawn in green; when no face was
+found the overlay is still drawn, in amber, so the user sees where the search ended up. Opening another scan (or a
+sequence, or clear()) removes the overlay until the new input's face arrives.
+
 A mesh is drawn through a vtkPolyDataNormals filter (smooth shading whose normals follow the points), so a 4D frame
 only overwrites the points of the one PolyData in place: the actor, mapper and filter stay the same. A frame with
 another vertex count or topology replaces the PolyData's content (still the same object and actor).
@@ -23,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pyvista as pv
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QAction, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -39,6 +46,7 @@ from pyvistaqt import QtInteractor
 from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
 
 from core.scans import Scan
+from core.scans.canonical import CanonicalFace
 
 #: Camera presets: direction from the scan's centre toward the camera, and the view-up vector.
 PRESETS = {
@@ -49,6 +57,13 @@ PRESETS = {
 MESH_COLOUR = "#d8b49c"
 POINT_COLOUR = "#c98f6f"
 BACKGROUND = "#2b2f36"
+#: Face overlay colours: a face found, no face found (the warning colour of the results panel).
+FACE_OK_COLOUR = "#3ddc84"
+FACE_WARN_COLOUR = "#ffb000"
+#: Radius of the nose-tip marker, millimetres (converted to the scan's units with the face's scale).
+NOSE_MARKER_MM = 3.0
+#: Names of the overlay actors in the plotter.
+FACE_ACTORS = ("face_tip", "face_crop")
 DEFAULT_FPS = 25
 FALLBACK_SIZE = (640, 480)
 MAX_FPS = 60
@@ -112,8 +127,17 @@ class Timeline(QWidget):
         layout.addWidget(self.fps)
 
 
+def face_overlay_geometry(face: CanonicalFace) -> tuple[np.ndarray, float, float]:
+    """(nose tip (3,), nose marker radius, crop sphere radius) of ``face``, in the scan's own coordinates."""
+    per_unit = face.mm_per_unit
+    per_unit = per_unit if np.isfinite(per_unit) and per_unit > 0 else 1.0
+    return (np.asarray(face.nose_tip, dtype=np.float64), NOSE_MARKER_MM / per_unit,
+            float(face.settings.radius_mm) / per_unit)
+
+
 class ViewerWidget(QWidget):
-    """show_scan(scan) / show_sequence(frames) / clear(); presets, screenshot, timeline (see the module docstring).
+    """show_scan(scan) / show_sequence(frames) / clear(); set_face(face) and face_action (the overlay's toggle);
+    presets, screenshot, timeline (see the module docstring).
 
     Signals: frameChanged(int) when a 4D frame is shown.
     """
@@ -138,6 +162,16 @@ class ViewerWidget(QWidget):
             button.clicked.connect(lambda _=False, n=name: self.camera_preset(n))
             bar.addWidget(button)
             self.buttons[name] = button
+        self.face_action = QAction("Show face crop", self)
+        self.face_action.setIconText("Face crop")
+        self.face_action.setCheckable(True)
+        self.face_action.setChecked(False)
+        self.face_action.setToolTip("Show the detected nose tip and the crop sphere the model's views are cut from "
+                                    "(green: a face found; amber: no face found)")
+        self.face_action.toggled.connect(self._update_face_overlay)
+        self.face_button = QToolButton()
+        self.face_button.setDefaultAction(self.face_action)
+        bar.addWidget(self.face_button)
         self.screenshot_button = QToolButton()
         self.screenshot_button.setText("Screenshot\u2026")
         self.screenshot_button.setToolTip("Save the 3D view as a PNG image")
@@ -183,12 +217,15 @@ class ViewerWidget(QWidget):
         self._frames: list[Scan] = []
         self._frame = 0
         self._topology: tuple[int, np.ndarray | None] | None = None
+        self.face: CanonicalFace | None = None
+        self.face_actors: dict = {}
         self._closed = False
 
     # ------------------------------------------------------------------------------------------------ content
     def show_scan(self, scan: Scan) -> None:
         """Show one scan; the camera looks at its front."""
         self.pause()
+        self.set_face(None)
         self._frames = [scan]
         self._frame = 0
         self.timeline.hide()
@@ -202,6 +239,7 @@ class ViewerWidget(QWidget):
             self.show_scan(frames[0])
             return
         self.pause()
+        self.set_face(None)
         self._frames = list(frames)
         self._frame = 0
         self._build(frames[0])
@@ -217,6 +255,7 @@ class ViewerWidget(QWidget):
 
     def clear(self) -> None:
         self.pause()
+        self.set_face(None)
         self._frames = []
         self._frame = 0
         self.timeline.hide()
@@ -255,6 +294,44 @@ class ViewerWidget(QWidget):
             )
             self.actor.prop.interpolation = "gouraud"  # smooth, with the filter's point normals
         self._topology = (scan.n_vertices, scan.faces)
+
+    # ------------------------------------------------------------------------------------------------ face overlay
+    def set_face(self, face: CanonicalFace | None) -> None:
+        """The canonical face of the scan shown (None: none); drawn when face_action is checked."""
+        self.face = face
+        self._update_face_overlay()
+
+    @property
+    def face_overlay_shown(self) -> bool:
+        return bool(self.face_actors)
+
+    def _remove_face_actors(self) -> None:
+        for actor in self.face_actors.values():
+            self.plotter.remove_actor(actor, render=False)
+        self.face_actors = {}
+
+    def _update_face_overlay(self, *_args) -> None:
+        if self._closed:
+            return
+        had = bool(self.face_actors)
+        self._remove_face_actors()
+        face = self.face
+        if face is not None and self.face_action.isChecked():
+            tip, marker, radius = face_overlay_geometry(face)
+            colour = FACE_OK_COLOUR if face.ok else FACE_WARN_COLOUR
+            self.face_actors["face_tip"] = self.plotter.add_mesh(
+                pv.Sphere(radius=marker, center=tip, theta_resolution=16, phi_resolution=16), color=colour,
+                reset_camera=False, render=False, name="face_tip", pickable=False,
+            )
+            self.face_actors["face_crop"] = self.plotter.add_mesh(
+                pv.Sphere(radius=radius, center=tip, theta_resolution=24, phi_resolution=12), color=colour,
+                style="wireframe", opacity=0.45, line_width=1.0, lighting=False,
+                reset_camera=False, render=False, name="face_crop", pickable=False,
+            )
+            for actor in self.face_actors.values():
+                actor.SetUseBounds(False)  # camera presets fit the scan, not the overlay
+        if had or self.face_actors:
+            self._refresh()
 
     # ------------------------------------------------------------------------------------------------ 4D
     @property
@@ -380,6 +457,7 @@ class ViewerWidget(QWidget):
         self._closed = True
         self._timer.stop()
         self.actor = self.mesh = self._normals = None
+        self.face, self.face_actors = None, {}
         self.plotter.close()
         release_gl_wrappers(self.plotter)
 
