@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 
 from core.scans.canonical.crop import crop_scan
 from core.scans.canonical.quality import FaceFlag, judge
-from core.scans.canonical.icp import Registration, RegistrationError, register
+from core.scans.canonical.icp import Registration, RegistrationError, fit_similarity, register
 from core.scans.canonical.settings import CanonicalSettings
 from core.scans.canonical.template import TemplateFace, load_template
 from core.scans.normalize import ORIENTATIONS
@@ -98,12 +98,9 @@ def refine_tip(canonical_points: np.ndarray, template: TemplateFace, tree: cKDTr
         keep = d <= np.quantile(d, TIP_KEEP)
         if keep.sum() < 10:
             return np.zeros(3)
-        a, b = patch[keep], p[idx[keep]]
-        ma, mb = a.mean(axis=0), b.mean(axis=0)
-        u, _, vt = np.linalg.svd((a - ma).T @ (b - mb))
-        sign = np.sign(np.linalg.det(vt.T @ u.T)) or 1.0
-        rot = vt.T @ np.diag([1.0, 1.0, sign]) @ u.T
-        t = mb - rot @ ma
+        rots, _, ts = fit_similarity(patch[keep][None], p[idx[keep]][None], np.ones((1, int(keep.sum()))),
+                                     np.ones(1), free=False)
+        rot, t = rots[0], ts[0]
     if not np.all(np.isfinite(t)) or np.linalg.norm(t) > TIP_SEARCH_MM:
         return np.zeros(3)
     return t

@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
 from core.scans.canonical.settings import RegistrationSettings
-from core.scans.canonical.template import TemplateFace, voxel_thin
+from core.scans.canonical.template import TemplateFace, voxel_keys, voxel_thin
 
 #: Scan points (template frame) within this radius of the nose tip pull the template in the reverse direction.
 REVERSE_RADIUS_MM = 70.0
@@ -39,7 +39,7 @@ LOCAL_RADIUS_MM = 110.0
 LOCAL_SPACING_MM = 1.2
 #: Rotation starts closer than this (degrees) to an earlier one are dropped.
 DISTINCT_DEG = 20.0
-#: Over-relaxation of the scale steps (see _fit).
+#: Over-relaxation of the scale steps (see fit_similarity).
 SCALE_GAIN = 3.0
 #: Points per voxel on the surface when looking for isolated points (see surface_points).
 VOXEL_OCCUPANCY = 6.0
@@ -117,10 +117,7 @@ def thin_scan(points: np.ndarray, target: int) -> np.ndarray:
 
 def _voxel_counts(points: np.ndarray, size: float) -> np.ndarray:
     """(V,) how many of ``points`` share each point's voxel of side ``size``."""
-    cells = np.floor((points - points.min(axis=0)) / size).astype(np.int64)
-    dims = cells.max(axis=0) + 1
-    keys = (cells[:, 0] * dims[1] + cells[:, 1]) * dims[2] + cells[:, 2]
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(voxel_keys(points, size), return_inverse=True, return_counts=True)
     return counts[inverse]
 
 
@@ -178,7 +175,7 @@ def _principal_axes(x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ the ICP
-def _fit(src: np.ndarray, dst: np.ndarray, w: np.ndarray, scale: np.ndarray, free: bool, gain: float = 1.0):
+def fit_similarity(src: np.ndarray, dst: np.ndarray, w: np.ndarray, scale: np.ndarray, free: bool, gain: float = 1.0):
     """Weighted similarity per start: src, dst (K, n, 3), w (K, n) -> R (K, 3, 3), s (K,), t (K, 3).
     free False: ``scale`` kept (a rigid fit). free True: the least-squares scale, its change from ``scale``
     raised to ``gain`` (over-relaxation: a nearest-point ICP moves its scale only a fraction of the way per
@@ -259,7 +256,7 @@ def _icp(template: TemplateFace, q: np.ndarray, x: np.ndarray, tree: cKDTree, ro
         cost = np.where(broken, np.inf, cost)
         if it == iterations:
             break
-        rot, scale, t = _fit(src, dst, w, scale, free, SCALE_GAIN)
+        rot, scale, t = fit_similarity(src, dst, w, scale, free, SCALE_GAIN)
     return rot, scale, t, cost
 
 

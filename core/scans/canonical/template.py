@@ -51,12 +51,16 @@ class TemplateFace:
         return self.points[self.order[: max(1, min(int(n), len(self.order)))]]
 
 
-def voxel_thin(points: np.ndarray, spacing: float) -> np.ndarray:
-    """Indices of one point per occupied voxel of side ``spacing`` (the first in input order), sorted."""
+def voxel_keys(points: np.ndarray, spacing: float) -> np.ndarray:
+    """(V,) int64 id of each point's voxel of side ``spacing`` (equal ids: same voxel)."""
     cells = np.floor((points - points.min(axis=0)) / spacing).astype(np.int64)
     dims = cells.max(axis=0) + 1
-    keys = (cells[:, 0] * dims[1] + cells[:, 1]) * dims[2] + cells[:, 2]
-    _, first = np.unique(keys, return_index=True)
+    return (cells[:, 0] * dims[1] + cells[:, 1]) * dims[2] + cells[:, 2]
+
+
+def voxel_thin(points: np.ndarray, spacing: float) -> np.ndarray:
+    """Indices of one point per occupied voxel of side ``spacing`` (the first in input order), sorted."""
+    _, first = np.unique(voxel_keys(points, spacing), return_index=True)
     return np.sort(first)
 
 
