@@ -138,7 +138,7 @@ def _prompt_classes(run: ExperimentRun) -> dict[str, tuple[str, ...]]:
 
 
 def _uses_prompts(preset: Preset, run: ExperimentRun) -> bool:
-    return any(preset.methods[m].kind == "smile" and preset.methods[m].prompts == "metadata" for m in run.methods)
+    return any(preset.methods[m].kind == "smile" and preset.methods[m].prompts != "none" for m in run.methods)
 
 
 def check_init(path: Path, model_config, text_dim: int) -> dict:
@@ -474,7 +474,7 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
                     model_config=model_config,
                     seed=derive_seed(run.train.seed, run.spec.name, fold) % (2**31),
                     result_path=path,
-                    text_features=text_features if method.prompts == "metadata" and method.kind == "smile" else {},
+                    text_features=text_features if method.prompts != "none" and method.kind == "smile" else {},
                     text_dim=text_dim,
                     device=str(device),
                     init_state=init_state,

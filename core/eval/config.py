@@ -23,7 +23,13 @@ from core.train.augment import AugmentConfig
 
 PRESETS_FILE = ("benchmark", "presets.json")
 KINDS = ("smile", "ce")
-PROMPT_MODES = ("metadata", "none")
+PROMPT_MODES = ("metadata", "shuffled", "none")
+#: What each prompt mode puts into training, in the report's words.
+SUPERVISION = {
+    "metadata": "category prompts",
+    "shuffled": "shuffled prompts (no category information)",
+    "none": "none",
+}
 VIEW_MODES = ("all", "frontal")
 FUSIONS = ("attention", "uniform")
 EVALS = ("zero_shot", "linear_probe", "knn", "classifier")
@@ -74,7 +80,9 @@ class MethodSpec:
     """One trained configuration.
 
     kind: "smile" (SMILE-VLM objective, Eq. 10) or "ce" (supervised cross-entropy on the same visual path).
-    prompts: "metadata" (category prompts) or "none" (language-free: mv-BT only). loss: the loss weights
+    prompts: "metadata" (category prompts), "shuffled" (the control: each sample's prompts come from the class of
+    another sample, a fixed random permutation of the training labels, so the language carries no category
+    information) or "none" (language-free: mv-BT only). loss: the loss weights
     (alpha/beta/gamma 0 for the ablations). views: "all" or "frontal" (the single view nearest yaw 0, for training
     and testing). fusion: "attention" (Eq. 5, 7) or "uniform" (the fusion's scorer zeroed and frozen: equal
     weights). evals: how its embeddings are scored: zero_shot (needs prompts), linear_probe, knn, classifier (ce).
@@ -103,9 +111,9 @@ class MethodSpec:
         if not evals or any(e not in EVALS for e in evals) or len(set(evals)) != len(evals):
             raise ValueError(f"{where}: evals must be distinct values of {', '.join(EVALS)}, got {list(evals)}")
         object.__setattr__(self, "evals", evals)
-        if "zero_shot" in evals and (self.kind != "smile" or self.prompts != "metadata"):
+        if "zero_shot" in evals and (self.kind != "smile" or self.prompts == "none"):
             raise ValueError(f"{where}: zero_shot needs a SMILE-VLM model trained with prompts (kind smile, "
-                             "prompts metadata)")
+                             "prompts metadata or shuffled)")
         if "classifier" in evals and self.kind != "ce":
             raise ValueError(f"{where}: the classifier evaluation needs kind ce")
         if self.kind == "smile" and self.prompts == "none" and (self.loss.beta or self.loss.gamma):
@@ -115,10 +123,11 @@ class MethodSpec:
 
     @property
     def supervision(self) -> str:
-        """What supervised the training: 'labels', 'category prompts' or 'none'."""
+        """What supervised the training: 'labels', 'category prompts' (the labels choose the prompts), 'shuffled
+        prompts (no category information)' or 'none'."""
         if self.kind == "ce":
             return "labels"
-        return "category prompts" if self.prompts == "metadata" else "none"
+        return SUPERVISION[self.prompts]
 
     def eval_supervision(self, mode: str) -> str:
         """The supervision behind one row of results (training plus, for probes, the probe's labels)."""

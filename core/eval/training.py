@@ -2,8 +2,9 @@
 
 All methods share this loop, backbone, views, epochs, batch order and augmentations:
     smile  SMILE-VLM objective (core.train.pretraining.train_step: two augmentations + the clean views, Eq. 10),
-           with category prompts drawn per sample and step (core.train.supervision.PromptBank), or without
-           language (mv-BT only);
+           with category prompts drawn per sample and step (core.train.supervision.PromptBank), with prompts of
+           a shuffled class (the control without category information: prompt_labels), or without language
+           (mv-BT only);
     ce     the supervised cross-entropy baseline (core.train.supervised: one augmentation, classifier on z^mv).
 Uniform fusion: the fusion's last scoring layer is zeroed and every fusion parameter frozen, so all views get the
 weight 1/N for the whole run. Each epoch takes the full batches of a seeded permutation (core.train.view_data.
@@ -69,6 +70,18 @@ def _load_init(model: SmileVLM, state: Mapping[str, torch.Tensor] | None, skip_t
         )
 
 
+def prompt_labels(labels: torch.Tensor, mode: str, seed: int) -> torch.Tensor:
+    """The class whose prompts each sample draws: its own label, or for the "shuffled" control the label of another
+    sample (one fixed permutation of the labels, seeded), which keeps the class frequencies and removes any link
+    between a sample's expression and its language."""
+    if mode != "shuffled":
+        return labels
+    from core.train.rng import seeded_generator
+
+    order = torch.randperm(labels.shape[0], generator=seeded_generator("cpu", seed, "shuffled-prompts", 0, 0))
+    return labels[order]
+
+
 def train_fold_model(
     method: MethodSpec,
     settings: TrainSettings,
@@ -112,7 +125,7 @@ def train_fold_model(
     batch = min(settings.batch_size, n)
     seed_everything(seed)
     amp = autocast_dtype(device)
-    with_text = method.kind == "smile" and method.prompts == "metadata"
+    with_text = method.kind == "smile" and method.prompts in ("metadata", "shuffled")
     classifier = None
     if method.kind == "smile":
         model = SmileVLM(model_config, text_dim).to(device)
@@ -144,6 +157,7 @@ def train_fold_model(
         keys = ("loss",)
     optimizer = torch.optim.Adam(params, lr=settings.lr, weight_decay=settings.weight_decay)
     labels = labels.to(torch.long).cpu()
+    prompt_classes = prompt_labels(labels, method.prompts, seed)
     history: list[dict[str, float]] = []
     step = 0
     trained = 0
@@ -158,10 +172,11 @@ def train_fold_model(
             y = labels[index]
             aug_gen = seeded_generator(device, seed, "augment", 0, step)
             if method.kind == "smile":
-                text = None
+                text, classes = None, prompt_classes[index]
                 if bank is not None:
-                    _, text = bank.draw(y, seeded_generator("cpu", seed, "prompt", 0, step))
-                loss, terms = train_step(net, v, text, optimizer, method.loss, settings.augment, aug_gen, amp, None)
+                    _, text = bank.draw(classes, seeded_generator("cpu", seed, "prompt", 0, step))
+                loss, terms = train_step(net, v, text, optimizer, method.loss, settings.augment, aug_gen, amp, None,
+                                         classes=classes)
                 values = torch.stack([loss] + [terms[k] for k in keys[1:]]).tolist()
             else:
                 loss = supervised_step(net, v, y.to(device), optimizer, aug_gen, settings.augment, amp, None)

@@ -19,14 +19,9 @@ def _check_tau(tau: float) -> None:
         raise ValueError(f"temperature tau must be a finite number > 0, got {tau}")
 
 
-def vl_align(
-    z_views: torch.Tensor,
-    z_fused: torch.Tensor,
-    z_text: torch.Tensor,
-    tau: float,
-    symmetric: bool = False,
-) -> torch.Tensor:
-    """Scalar vision-language InfoNCE loss over N views plus the fused embedding."""
+def check_inputs(z_views: torch.Tensor, z_fused: torch.Tensor, z_text: torch.Tensor, tau: float) -> int:
+    """ValueError unless z_views is (N, B, D), z_fused and z_text (B, D) with B >= 2 and tau a finite number > 0;
+    returns B."""
     if z_views.ndim != 3:
         raise ValueError(f"z_views must be (N, B, D), got shape {tuple(z_views.shape)}")
     n_views, batch, dim = z_views.shape
@@ -37,6 +32,18 @@ def vl_align(
     if batch < 2:
         raise ValueError(f"batch size B must be >= 2, got {batch}")
     _check_tau(tau)
+    return batch
+
+
+def vl_align(
+    z_views: torch.Tensor,
+    z_fused: torch.Tensor,
+    z_text: torch.Tensor,
+    tau: float,
+    symmetric: bool = False,
+) -> torch.Tensor:
+    """Scalar vision-language InfoNCE loss over N views plus the fused embedding."""
+    batch = check_inputs(z_views, z_fused, z_text, tau)
     visual = torch.cat([z_views, z_fused.unsqueeze(0)], dim=0).float()  # (N+1, B, D)
     visual = F.normalize(visual, dim=-1)
     text = F.normalize(z_text.float(), dim=-1)

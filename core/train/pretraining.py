@@ -655,6 +655,7 @@ class _Trainer:
             seeded_generator(device, cfg.seed, "augment", rank, self.step),
             amp_dtype,
             self.scaler,
+            classes=labels if self.bank is not None else None,
         )
         return torch.stack([loss] + [terms[k] for k in TERMS if k in terms]).tolist()
 
@@ -669,13 +670,14 @@ def train_step(
     generator: torch.Generator,
     amp_dtype: torch.dtype | None = None,
     scaler: torch.amp.GradScaler | None = None,
+    classes: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """One SMILE-VLM optimisation step; returns the detached total loss and terms (no host sync).
 
     views: uint8 (B, N, 3, S, S) on the training device; text_features: (B, text_dim) frozen features of the drawn
     prompts, or None for the language-free setting; step_module: a :class:`StepForward` (or its DDP wrapper);
     generator: on the views' device, draws both augmentations. amp_dtype enables torch.autocast; scaler scales
-    fp16 gradients.
+    fp16 gradients; classes (B,): each sample's prompt class (used by the class-aware InfoNCE only).
     """
     va = augment_views(views, generator, augment)
     vb = augment_views(views, generator, augment)
@@ -685,7 +687,7 @@ def train_step(
     if text_features is None:
         loss, terms = smile_vlm_loss(outputs[0], outputs[1], None, None, None, weights)  # type: ignore[arg-type]
     else:
-        loss, terms = smile_vlm_loss(*outputs, weights)
+        loss, terms = smile_vlm_loss(*outputs, weights, classes=classes)
     optimizer.zero_grad(set_to_none=True)
     if scaler is not None:
         scaler.scale(loss).backward()

@@ -87,3 +87,28 @@ def test_untrained_model_scores_at_chance():
     emb = embed(model, views)
     pred = np.asarray(CLASSES)[(torch.from_numpy(emb.z_fused) @ class_emb.T).argmax(dim=1).numpy()]
     assert abs((pred == labels).mean() - 1 / 3) < 0.06
+
+
+def test_shuffled_prompt_control_keeps_class_counts_and_breaks_the_link():
+    from core.eval.training import prompt_labels
+
+    labels = torch.arange(60) % 6
+    assert torch.equal(prompt_labels(labels, "metadata", 0), labels)
+    shuffled = prompt_labels(labels, "shuffled", 0)
+    assert torch.equal(torch.bincount(shuffled), torch.bincount(labels))  # same class frequencies
+    assert (shuffled == labels).float().mean() < 0.5  # mostly another class's prompts
+    assert torch.equal(shuffled, prompt_labels(labels, "shuffled", 0))  # fixed for a run (seeded)
+    assert not torch.equal(shuffled, prompt_labels(labels, "shuffled", 1))
+
+
+def test_shuffled_control_and_class_aware_training_run():
+    from dataclasses import replace
+
+    control = replace(SMILE, name="shuffled", prompts="shuffled")
+    assert control.supervision == "shuffled prompts (no category information)"
+    trained = _train(control)
+    assert set(trained.history[0]) == {"loss", "mv_bt", "vl_align", "red_min"}
+    aware = replace(SMILE, loss=replace(SMILE.loss, class_aware=True, bt_scale="per_dim"))
+    a = _train(aware)
+    assert all(np.isfinite(v) for v in a.history[0].values())
+    assert a.history[0]["mv_bt"] < _train(SMILE).history[0]["mv_bt"]  # divided by d

@@ -62,3 +62,23 @@ def naive_vl_align(z_views, z_fused, z_text, tau):
 
 def naive_redundancy_min(z_fused, z_text, lambd):
     return naive_objective(naive_corr(z_fused, z_text), lambd)
+
+
+def naive_class_aware_vl_align(z_views, z_fused, z_text, classes, tau):
+    """Every text of the same class is a positive; each row averages -log softmax over its positives."""
+    n, b, _ = z_views.shape
+
+    def cos(u, v):
+        return float(torch.dot(u.double(), v.double()) / (u.double().norm() * v.double().norm()))
+
+    def rows(vis):
+        total = 0.0
+        for bi in range(b):
+            scores = [cos(vis[bi], z_text[j]) / tau for j in range(b)]
+            log_denominator = math.log(sum(math.exp(s) for s in scores))
+            positives = [j for j in range(b) if int(classes[j]) == int(classes[bi])]
+            total += sum(scores[j] - log_denominator for j in positives) / len(positives)
+        return total
+
+    total = sum(rows(z_views[i]) for i in range(n)) + rows(z_fused)
+    return -total / ((n + 1) * b)

@@ -40,3 +40,32 @@ def test_language_free_setting_is_mv_bt_only():
 def test_rejects_bad_hyper_parameters(kwargs):
     with pytest.raises(ValueError):
         LossWeights(**kwargs)
+
+
+def test_per_dim_scale_divides_both_barlow_terms_by_d():
+    za, zb, zv, zf, zt = _inputs(2, d=6)
+    w = LossWeights(alpha=0.5, beta=2.0, gamma=0.25, bt_scale="per_dim")
+    total, terms = smile_vlm_loss(za, zb, zv, zf, zt, w)
+    assert terms["mv_bt"].item() == pytest.approx(naive_mv_bt(za, zb, 5e-3) / 6, rel=1e-5)
+    assert terms["red_min"].item() == pytest.approx(naive_redundancy_min(zf, zt, 5e-3) / 6, rel=1e-5)
+    assert terms["vl_align"].item() == pytest.approx(naive_vl_align(zv, zf, zt, 0.07), rel=1e-5)
+    expected = 0.5 * terms["mv_bt"] + 2.0 * terms["vl_align"] + 0.25 * terms["red_min"]
+    assert total.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_class_aware_option_uses_the_prompt_classes():
+    from naive import naive_class_aware_vl_align
+
+    za, zb, zv, zf, zt = _inputs(3)
+    classes = torch.tensor([0, 1, 0, 1, 2, 2])
+    w = LossWeights(class_aware=True)
+    _, terms = smile_vlm_loss(za, zb, zv, zf, zt, w, classes=classes)
+    assert terms["vl_align"].item() == pytest.approx(naive_class_aware_vl_align(zv, zf, zt, classes, 0.07), rel=1e-5)
+    with pytest.raises(ValueError, match="prompt class"):
+        smile_vlm_loss(za, zb, zv, zf, zt, w)
+
+
+@pytest.mark.parametrize("kwargs", [{"bt_scale": "mean"}, {"class_aware": 1}, {"symmetric_vl": "yes"}])
+def test_rejects_bad_recipe_settings(kwargs):
+    with pytest.raises(ValueError):
+        LossWeights(**kwargs)
