@@ -1,6 +1,7 @@
 """Prompt-set files.
 
-Our format:            {"name": "expressions", "classes": {"happiness": ["a person smiling happily", ...], ...}}
+Our format:            {"name": "expressions", "source": "...", "classes": {"happiness": ["a person smiling happily",
+                       ...], ...}}   ("source", optional: where the prompts come from)
 CLIP-benchmark format: {"happiness": ["a person smiling happily", ...], ...}   (plain class -> prompts, as used by
                        CLIP_benchmark-style zero-shot tools; the set's name is taken from the file name on import).
 Every reader raises ValueError naming the file and what is wrong (bad JSON, duplicate labels, empty prompts, ...).
@@ -106,7 +107,9 @@ def default_prompt_sets() -> list[str]:
 
 
 def default_prompt_set(name: str = DEFAULT_SET) -> PromptSet:
-    """A shipped set by name ('expressions', 'expressions_neutral', 'micro_expressions')."""
+    """A shipped set by name: 'expressions' (the default: the paper's Table I, 3 prompts per class, verbatim),
+    'expressions_neutral' (the same plus a neutral class), 'expressions_paraphrases' (7 prompts per class in Table
+    I's style, not from the paper), 'micro_expressions'."""
     try:
         path = prompts_dir() / f"{name}.json"
     except FileNotFoundError as exc:

@@ -1,7 +1,10 @@
 """PromptSet: named classes, each with the natural-language prompts that describe it (zero-shot class text).
 
 Invariants (ValueError otherwise): a non-empty name; at least one class; every label a non-empty string, unique;
-every class at least one prompt; every prompt a non-empty string. Class order is kept (it is the output order).
+every class at least one prompt; every prompt a non-empty string; ``source`` a string. Class order is kept (it is the
+output order). ``source`` is optional provenance ("Table I of the paper, verbatim"): it is written to and read from
+the JSON file, but it is not part of a set's identity (equality and hash compare name and classes), and editing the
+classes (with_class, without_class) drops it, since the edited set is no longer what the source describes.
 """
 
 from __future__ import annotations
@@ -41,14 +44,18 @@ def _clean_classes(classes: Any) -> dict[str, tuple[str, ...]]:
 
 @dataclass(frozen=True, eq=False)
 class PromptSet:
-    """name: the set's name; classes: read-only mapping label -> tuple of prompts (insertion-ordered)."""
+    """name: the set's name; classes: read-only mapping label -> tuple of prompts (insertion-ordered); source: where
+    the prompts come from ('' = not stated)."""
 
     name: str
     classes: Mapping[str, tuple[str, ...]]
+    source: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"a prompt set needs a non-empty name, got {self.name!r}")
+        if not isinstance(self.source, str):
+            raise ValueError(f"a prompt set's source must be a string, got {type(self.source).__name__}")
         object.__setattr__(self, "classes", MappingProxyType(_clean_classes(self.classes)))
 
     def __eq__(self, other: object) -> bool:
@@ -83,11 +90,16 @@ class PromptSet:
         return PromptSet(self.name, {k: v for k, v in self.classes.items() if k != label})
 
     def renamed(self, name: str) -> PromptSet:
-        return PromptSet(name, self.classes)
+        return PromptSet(name, self.classes, self.source)
 
     def to_dict(self) -> dict[str, Any]:
-        """{"name": ..., "classes": {label: [prompt, ...]}} (the JSON layout)."""
-        return {"name": self.name, "classes": {k: list(v) for k, v in self.classes.items()}}
+        """{"name": ..., ["source": ...,] "classes": {label: [prompt, ...]}} (the JSON layout; "source" only when
+        stated)."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.source:
+            out["source"] = self.source
+        out["classes"] = {k: list(v) for k, v in self.classes.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> PromptSet:
@@ -96,7 +108,7 @@ class PromptSet:
         missing = [k for k in ("name", "classes") if k not in data]
         if missing:
             raise ValueError(f"missing key(s) {missing}")
-        unknown = sorted(set(data) - {"name", "classes"})
+        unknown = sorted(set(data) - {"name", "classes", "source"})
         if unknown:
             raise ValueError(f"unknown key(s) {unknown}")
-        return cls(data["name"], data["classes"])
+        return cls(data["name"], data["classes"], data.get("source", ""))

@@ -80,7 +80,7 @@ def test_set_prompts_after_one_edit_encodes_exactly_one_string(tiny_checkpoint):
     assert analyzer.set_prompts(edited) == 1
     assert analyzer.text.misses - before == 1 and analyzer.text.last_encoded == ["a grinning face"]
     assert analyzer.set_prompts(ps) == 0  # going back costs nothing
-    smaller = PromptSet("two", {"happy": ["a person smiling happily"], "sad": ["a person looking sad"]})
+    smaller = PromptSet("two", {"happy": ["a person smiling happily"], "sad": ["a person looking down sadly"]})
     assert analyzer.set_prompts(smaller) == 0
     result = analyzer.analyze(face())
     _check(result, ("happy", "sad"))

@@ -72,13 +72,47 @@ def test_invalid_plain_files_are_refused(tmp_path):
         load_prompt_set(tmp_path / "latin.json")
 
 
-def test_default_expression_set():
+#: The paper's Table I, as printed (Happy, Sad, Surprise, Angry, Disgust, Fear), three templates per emotion.
+TABLE_I = {
+    "happiness": ("a person smiling happily", "a joyful facial expression", "an expression of delight"),
+    "sadness": ("a person looking down sadly", "a face showing sorrow", "a sad expression"),
+    "surprise": ("a surprised facial expression", "a face with surprise expression", "a face reacting with amazement"),
+    "anger": ("a person frowning angrily", "an expression of frustration", "a face showing intense anger"),
+    "disgust": ("a person showing disgust", "a face with disgust expression", "a disgusted facial reaction"),
+    "fear": ("a fearful facial expression", "a person appearing afraid", "a face with fear expression"),
+}
+
+
+def test_default_expression_set_is_table_one_verbatim():
     ps = default_prompt_set()
     assert ps.name == "expressions" and ps.labels == SIX
-    assert ps.classes["happiness"][0] == "a person smiling happily"
-    assert all(len(p) >= 6 for p in ps.classes.values())
+    assert dict(ps.classes) == TABLE_I and ps.n_prompts == 18
+    assert "Table I" in ps.source and "verbatim" in ps.source
     neutral = default_prompt_set("expressions_neutral")
     assert neutral.labels == SIX + ("neutral",)
+    assert {k: v for k, v in neutral.classes.items() if k != "neutral"} == TABLE_I
+    assert len(neutral.classes["neutral"]) >= 3 and "neutral class is ours" in neutral.source
+
+
+def test_paraphrase_set_keeps_the_earlier_default():
+    ps = default_prompt_set("expressions_paraphrases")
+    assert ps.name == "expressions_paraphrases" and ps.labels == SIX
+    assert all(len(p) == 7 for p in ps.classes.values())
+    assert ps.classes["happiness"][:2] == ("a person smiling happily", "a photo of a happy face")
+    assert "not from the paper" in ps.source
+
+
+def test_source_round_trips_through_the_file(tmp_path):
+    ps = PromptSet("mine", {"a": ["x"]}, source="my notes")
+    path = save_prompt_set(ps, tmp_path / "mine.json")
+    assert json.loads(path.read_text())["source"] == "my notes"
+    assert load_prompt_set(path).source == "my notes"
+    plain = save_prompt_set(PromptSet("bare", {"a": ["x"]}), tmp_path / "bare.json")
+    assert "source" not in json.loads(plain.read_text()) and load_prompt_set(plain).source == ""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "s", "source": 3, "classes": {"a": ["x"]}}')
+    with pytest.raises(ValueError, match="source must be a string"):
+        load_prompt_set(bad)
 
 
 def test_default_micro_expression_set():
@@ -86,7 +120,8 @@ def test_default_micro_expression_set():
     assert ps.labels == ("positive", "negative", "surprise", "repression", "others")
     for label, prompts in ps.classes.items():
         assert f"a face with {label} micro expression" in prompts
-    assert set(default_prompt_sets()) >= {"expressions", "expressions_neutral", "micro_expressions"}
+    assert set(default_prompt_sets()) >= {"expressions", "expressions_neutral", "expressions_paraphrases",
+                                          "micro_expressions"}
     with pytest.raises(ValueError, match="no default prompt set"):
         default_prompt_set("nope")
 

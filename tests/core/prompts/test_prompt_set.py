@@ -57,3 +57,16 @@ def test_dict_round_trip_and_errors():
     without = ps.without_class("a")
     with pytest.raises(ValueError, match="no class"):
         without.without_class("a")
+
+
+def test_source_is_provenance_not_identity():
+    ps = PromptSet("s", {"a": ["x"], "b": ["y"]}, source="Table I")
+    assert ps.source == "Table I" and PromptSet("s", {"a": ["x"], "b": ["y"]}).source == ""
+    assert ps == PromptSet("s", {"a": ["x"], "b": ["y"]}) and hash(ps) == hash(PromptSet("s", ps.classes))
+    assert ps.renamed("t").source == "Table I"
+    assert ps.with_class("a", ["z"]).source == "" and ps.without_class("b").source == ""  # edited: no longer it
+    assert ps.to_dict() == {"name": "s", "source": "Table I", "classes": {"a": ["x"], "b": ["y"]}}
+    assert PromptSet.from_dict(ps.to_dict()).source == "Table I"
+    assert "source" not in PromptSet("s", {"a": ["x"]}).to_dict()
+    with pytest.raises(ValueError, match="source must be a string"):
+        PromptSet("s", {"a": ["x"]}, source=None)
