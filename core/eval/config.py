@@ -338,10 +338,12 @@ class ExperimentRun:
 
 @dataclass(frozen=True)
 class SynthSettings:
-    """Synthetic data of one data set: subjects, and overrides of its resources/synth.json section."""
+    """Synthetic data of one data set: subjects, overrides of its resources/synth.json section, and the face model
+    its subjects are built from ("sfm", the presets' original sets, or "ict": a preset's synth.face_model)."""
 
     subjects: int
     settings: dict = field(default_factory=dict)
+    face_model: str = "sfm"
 
 
 @dataclass(frozen=True)
@@ -450,6 +452,9 @@ def load_preset(name: str, path: str | Path | None = None) -> Preset:
 
     synth_raw = _obj(p.get("synth", {}), f"{where}.synth")
     seed = _int(synth_raw.pop("seed", 0), f"{where}.synth.seed", 0)
+    face_model = synth_raw.pop("face_model", "sfm")
+    if face_model not in ("sfm", "ict"):
+        raise ValueError(f"{where}.synth.face_model must be 'sfm' or 'ict', got {face_model!r}")
     synth = {}
     for ds, s in synth_raw.items():
         sw = f"{where}.synth.{ds}"
@@ -457,10 +462,11 @@ def load_preset(name: str, path: str | Path | None = None) -> Preset:
             raise ValueError(f"{sw}: unknown data set (expected one of {', '.join(DATASETS)})")
         s = _obj(s, sw)
         _unknown(s, {"subjects", "settings"}, sw)
-        synth[ds] = SynthSettings(_int(s.get("subjects"), f"{sw}.subjects", 1), _obj(s.get("settings", {}), sw))
+        synth[ds] = SynthSettings(_int(s.get("subjects"), f"{sw}.subjects", 1), _obj(s.get("settings", {}), sw),
+                                  face_model)
 
     ablation = p.get("ablation", runs[0].spec.name)
-    if ablation not in [r.spec.name for r in runs]:
+    if ablation and ablation not in [r.spec.name for r in runs]:
         raise ValueError(f"{where}.ablation: {ablation!r} is not one of the preset's experiments")
     workers = p.get("workers", "auto")
     if workers != "auto":

@@ -84,21 +84,21 @@ def _synth_hash(dataset: str, settings: SynthSettings, seed: int) -> str:
 
     defaults = default_config_path()
     base = hashlib.sha256(defaults.read_bytes()).hexdigest() if defaults.is_file() else "no-defaults"
-    payload = json.dumps(
-        {"dataset": dataset, "subjects": settings.subjects, "settings": settings.settings, "seed": seed,
-         "defaults": base},
-        sort_keys=True,
-    )
+    key = {"dataset": dataset, "subjects": settings.subjects, "settings": settings.settings, "seed": seed,
+           "defaults": base}
+    if settings.face_model != "sfm":  # SFM sets keep the hash they had before the face model became a setting
+        key["face_model"] = settings.face_model
+    payload = json.dumps(key, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:10]
 
 
-def synth_config(dataset: str, overrides: dict) -> object:
-    """The generator settings of ``dataset``: resources/synth.json's section updated by ``overrides``; the
-    generator's built-in defaults (its dataclass) updated by them when that file is absent."""
+def synth_config(dataset: str, overrides: dict, face_model: str = "sfm") -> object:
+    """The generator settings of ``dataset`` for ``face_model``: resources/synth.json's section updated by
+    ``overrides``; the generator's built-in defaults (its dataclass) updated by them when that file is absent."""
     from core.synth.config import CONFIG_TYPES, config_from_dict, default_config_path, load_config
 
     if default_config_path().is_file():
-        return load_config(dataset, overrides=overrides or None)
+        return load_config(dataset, overrides=overrides or None, face_model=face_model)
     try:
         return config_from_dict(CONFIG_TYPES[dataset], overrides or {})
     except (TypeError, ValueError) as exc:
@@ -109,19 +109,19 @@ def synthetic_source(
     dataset: str, settings: SynthSettings, seed: int, data_root: Path, workers: int = 1, progress: bool = False
 ) -> DataSource:
     """Generate (or reuse) the synthetic ``dataset`` under ``data_root``; returns its source."""
-    from core.synth.model import find_and_load
+    from core.synth.face_models import load_face_model
     from core.synth.runner import RunConfig, generate
 
     folder = Path(data_root) / f"{dataset}-{_synth_hash(dataset, settings, seed)}"
     if (folder / SYNTH_INFO).is_file():
         return DataSource(dataset, "synthetic", folder)
-    config = synth_config(dataset, settings.settings)
+    config = synth_config(dataset, settings.settings, settings.face_model)
     partial = folder.with_name(folder.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
     folder.parent.mkdir(parents=True, exist_ok=True)
     run = RunConfig(dataset, settings.subjects, partial, seed=seed, workers=max(1, workers), progress=progress)
-    generate(run, config, find_and_load())
+    generate(run, config, load_face_model(settings.face_model))
     if folder.exists():
         shutil.rmtree(folder)
     os.replace(partial, folder)
