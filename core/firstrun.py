@@ -1,4 +1,4 @@
-"""First run: build the demo (a synthetic data set and a checkpoint trained on it) into the user's data folder.
+"""First run: install the shipped default model and build the demo set into the user's data folder.
 
 ``python -m core.firstrun [--data-dir DIR] [--config FILE] [--force] [--json]`` builds what is missing and exits
 (nothing to do when the demo is ready). The app runs the same command as a subprocess and reads its ``--json``
@@ -7,13 +7,17 @@ progress lines, so training never shares the GUI process (see app/controllers/fi
 Data folder: ``--data-dir``, else the environment variable ``SMILE_VLM_DATA_DIR``, else
 ``platformdirs.user_data_dir("smile-vlm")``. Layout under it (:class:`DemoPaths`):
 
+    models/default/  the shipped default model, installed from resources/models/default (model.ckpt, its sha256,
+                     its card model.card.json/.md; core.release.install)
     demo/            the synthetic demo set (core.synth demo: bu3dfe/, bu4dfe/, bu3dfe.csv, bu4dfe.csv, demo.csv)
-    runs/demo/       the pretraining run on demo/demo.csv (config.json, log.jsonl, last.ckpt)
+    runs/demo/       only without a shipped model (or with "model": "train"): the pretraining run on
+                     demo/demo.csv (config.json, log.jsonl, last.ckpt)
     cache/           the rendered training views (core.render.RenderCache; the training panel uses it too)
     demo-ready.json  written last: the demo is complete (checkpoint, manifest, settings, seconds)
 
-Steps, each skipped when already done: (1) the demo set is generated into ``demo.partial/`` and renamed to
-``demo/`` when complete (an interrupted generation starts over); (2) pretraining with the settings of
+Steps, each skipped when already done: (0) the shipped model is checked against its sha256 and copied (well under a
+second); (1) the demo set is generated into ``demo.partial/`` and renamed to
+``demo/`` when complete (an interrupted generation starts over); (2) only when no model is shipped: pretraining with the settings of
 resources/firstrun.json ("pretrain" section, over resources/pretrain.json): a run stopped half-way (SIGTERM, Ctrl-C,
 the app's Cancel) resumes from its last checkpoint. Progress goes to a callback as :class:`Progress` (overall
 fraction 0..1: the demo set counts for DEMO_SHARE of it, training for the rest), polled from the files being
@@ -85,8 +89,19 @@ class DemoPaths:
         return self.root / "runs" / "demo"
 
     @property
-    def checkpoint(self) -> Path:
+    def model_dir(self) -> Path:
+        """The installed default model (core.release.install)."""
+        return self.root / "models" / "default"
+
+    @property
+    def run_checkpoint(self) -> Path:
         return self.run_dir / "last.ckpt"
+
+    @property
+    def checkpoint(self) -> Path:
+        """The model the app starts with: the installed default model, else the demo training's checkpoint."""
+        installed = self.model_dir / "model.ckpt"
+        return installed if installed.is_file() else self.run_checkpoint
 
     @property
     def cache_dir(self) -> Path:
@@ -121,15 +136,20 @@ class Progress:
 @dataclass(frozen=True)
 class FirstRunConfig:
     """seed: of the demo set; demo: overrides of core.synth's DemoConfig (resources/synth.json "demo");
-    pretrain: pretraining settings over resources/pretrain.json (any PretrainConfig key but data/cache)."""
+    pretrain: pretraining settings over resources/pretrain.json (any PretrainConfig key but data/cache);
+    model: "shipped" (install resources/models/default; train the demo model only when none is shipped) or
+    "train" (always train the small demo model)."""
 
     seed: int = 0
     demo: Mapping[str, Any] = field(default_factory=dict)
     pretrain: Mapping[str, Any] = field(default_factory=dict)
+    model: str = "shipped"
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"first-run config: seed must be an integer >= 0, got {self.seed!r}")
+        if self.model not in ("shipped", "train"):
+            raise ValueError(f"first-run config: model must be 'shipped' or 'train', got {self.model!r}")
         for name in ("demo", "pretrain"):
             value = getattr(self, name)
             if not isinstance(value, Mapping):
@@ -152,16 +172,17 @@ class FirstRunConfig:
         if not isinstance(data, Mapping):
             raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
         values = {k: v for k, v in data.items() if not str(k).startswith("_")}
-        unknown = sorted(set(values) - {"seed", "demo", "pretrain"})
+        unknown = sorted(set(values) - {"seed", "demo", "pretrain", "model"})
         if unknown:
-            raise ValueError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: demo, pretrain, seed)")
+            raise ValueError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: demo, model, pretrain, "
+                             "seed)")
         try:
             return cls(**values)
         except ValueError as exc:
             raise ValueError(f"{source}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "demo": dict(self.demo), "pretrain": dict(self.pretrain)}
+        return {"seed": self.seed, "demo": dict(self.demo), "pretrain": dict(self.pretrain), "model": self.model}
 
     def demo_config(self):
         """core.synth's DemoConfig: resources/synth.json's "demo" section updated by ``demo``."""
@@ -365,7 +386,7 @@ def train_demo_model(paths: DemoPaths, config: FirstRunConfig, progress: Callabl
 
     report = progress or (lambda p: None)
     train_config = config.pretrain_config(paths.manifest, paths.cache_dir)
-    resume = paths.checkpoint.is_file()
+    resume = paths.run_checkpoint.is_file()
     if resume:
         from core.train.pretrain_config import CONFIG_NAME, PretrainConfig, config_differences, read_json_object
 
@@ -397,7 +418,7 @@ def build(root: str | os.PathLike[str] | None = None, config: FirstRunConfig | N
     config = config or load_config()
     report = progress or (lambda p: None)
     if force:
-        for folder in (paths.demo_dir, paths.partial_dir, paths.run_dir):
+        for folder in (paths.demo_dir, paths.partial_dir, paths.run_dir, paths.model_dir):
             if folder.exists():
                 shutil.rmtree(folder)
         paths.ready_file.unlink(missing_ok=True)
@@ -405,22 +426,41 @@ def build(root: str | os.PathLike[str] | None = None, config: FirstRunConfig | N
         report(Progress("done", 1.0, "the demo is ready"))
         return FirstRunResult(paths, "ready", False, False, time.perf_counter() - start)
     paths.root.mkdir(parents=True, exist_ok=True)
+    installed = install_shipped_model(paths, config, report)
     built = False
     if not paths.has_demo():
         build_demo_set(paths, config, report)
         built = True
         if paths.run_dir.exists():  # a run on an older demo set cannot be resumed on this one
             shutil.rmtree(paths.run_dir)
-    summary = train_demo_model(paths, config, report, stop_event)
+    trained = installed is None
+    if trained:
+        summary = train_demo_model(paths, config, report, stop_event)
+        done = summary.status == "done"
+    else:
+        done = True
     seconds = time.perf_counter() - start
-    if summary.status != "done" or not paths.checkpoint.is_file():
+    if not done or not paths.checkpoint.is_file():
         report(Progress("train", DEMO_SHARE, "training stopped; run the first run again to resume"))
-        return FirstRunResult(paths, "stopped", built, True, seconds)
+        return FirstRunResult(paths, "stopped", built, trained, seconds)
     info = {"checkpoint": str(paths.checkpoint), "manifest": str(paths.manifest), "settings": config.to_dict(),
             "seconds": round(seconds, 1)}
     write_json_atomic(paths.ready_file, info)
     report(Progress("done", 1.0, f"the demo is ready ({seconds:.0f} s)"))
-    return FirstRunResult(paths, "ready", built, True, seconds)
+    return FirstRunResult(paths, "ready", built, trained, seconds)
+
+
+def install_shipped_model(paths: DemoPaths, config: FirstRunConfig, report: Callable[[Progress], None]) -> Path | None:
+    """Install the shipped default model into ``paths.model_dir`` (config.model "shipped" and one is shipped);
+    returns the installed checkpoint, or None when the demo model is to be trained instead."""
+    from core.release.install import install_default_model, shipped_model_dir
+
+    if config.model != "shipped" or shipped_model_dir() is None:
+        return None
+    report(Progress("demo", 0.0, "installing the default model"))
+    installed = install_default_model(paths.model_dir)
+    report(Progress("demo", 0.0, f"default model installed: {installed}"))
+    return installed
 
 
 # ------------------------------------------------------------------------------------------------ command line

@@ -9,7 +9,7 @@ import importlib
 import sys
 
 # Subcommand modules, in the order they appear in --help.
-COMMANDS = ["index", "render", "synth", "pretrain", "predict", "app", "benchmark"]
+COMMANDS = ["index", "render", "synth", "pretrain", "build-model", "predict", "app", "benchmark"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        importlib.import_module(f"core.cli.{name}_cmd").register(sub)
+        importlib.import_module(f"core.cli.{name.replace('-', '_')}_cmd").register(sub)
     return parser
 
 
