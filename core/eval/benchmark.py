@@ -28,6 +28,7 @@ import numpy as np
 
 from core.config_io import write_json_atomic
 from core.eval.config import ExperimentRun, Preset, load_preset
+from core.eval.leak import check_no_subject_leak
 from core.eval.data import (
     DataSource,
     load_views,
@@ -141,9 +142,9 @@ def _uses_prompts(preset: Preset, run: ExperimentRun) -> bool:
     return any(preset.methods[m].kind == "smile" and preset.methods[m].prompts != "none" for m in run.methods)
 
 
-def check_init(path: Path, model_config, text_dim: int) -> dict:
-    """The state_dict of an --init checkpoint; ValueError naming the file when its architecture or embedding size
-    does not match the preset's model."""
+def check_init(path: Path, model_config, text_dim: int) -> tuple[dict, object]:
+    """(state_dict, recorded training subjects or None) of an --init checkpoint; ValueError naming the file when its
+    architecture or embedding size does not match the preset's model."""
     from core.model.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(path)
@@ -160,7 +161,7 @@ def check_init(path: Path, model_config, text_dim: int) -> dict:
     if ckpt.text_dim != text_dim:
         raise ValueError(f"{path}: its text projection takes {ckpt.text_dim}-d text features but the text encoder "
                          f"{model_config.text_encoder!r} gives {text_dim}-d")
-    return dict(ckpt.model_state)
+    return dict(ckpt.model_state), ckpt.extra.get("subjects")
 
 
 def _file_hash(path: Path) -> str:
@@ -325,9 +326,10 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
     text_dim = int(encoder.dim)
     init_state = None
     init_hash = None
+    init_subjects = None
     if config.init is not None:
         for run in preset.experiments:
-            init_state = check_init(config.init, run.train.model, text_dim)
+            init_state, init_subjects = check_init(config.init, run.train.model, text_dim)
         init_hash = _file_hash(config.init)
 
     # -------------------------------------------------------------- data and its checks (before any training)
@@ -349,6 +351,9 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
     classes_of = {name: p.classes for name, p in prepared.items()}
     prompts_of = {name: p.prompts for name, p in prepared.items()}
     cross_rows = {name: p.cross_rows for name, p in prepared.items() if p.cross_rows is not None}
+    if config.init is not None:
+        check_no_subject_leak(config.init, init_subjects,
+                              [r for rows in list(rows_of.values()) + list(cross_rows.values()) for r in rows])
     all_prompts = sorted({p for d in prompts_of.values() for ps in d.values() for p in ps})
     features = encoder.encode(all_prompts) if all_prompts else None
     text_features = {t: features[i].clone() for i, t in enumerate(all_prompts)} if features is not None else {}

@@ -28,7 +28,8 @@ On CUDA, kernels' own nondeterminism may make them differ in the last bits. Afte
 the kill), a resume redoes the steps since the last checkpoint, with the same batches and randomness.
 
 Run folder: config.json (the resolved PretrainConfig), log.jsonl (core.train.run_log; a fresh start replaces it, a
-resume appends), last.ckpt, epoch_NNN.ckpt. Views come from the render cache (``cache``, default RUN_DIR/../cache);
+resume appends), last.ckpt, epoch_NNN.ckpt, last.card.json + .md (its model card, core.model.card, written at the
+end). Views come from the render cache (``cache``, default RUN_DIR/../cache);
 rank 0 renders the manifest rows missing from it first (core.render.RenderCache.render_manifest), rows that fail
 to render are left out with a "warning" event. Several processes: ``torchrun --nproc_per_node K -m core pretrain
 ...``.
@@ -60,6 +61,7 @@ from core.model.checkpoint import (
     restore_rng_state,
     save_checkpoint,
 )
+from core.model.card import write_run_card
 from core.model.smile_vlm import SmileVLM
 from core.text import CachedTextEncoder, build_text_encoder
 from core.train.augment import AugmentConfig, augment_views
@@ -75,6 +77,7 @@ from core.train.pretrain_config import CONFIG_NAME, PretrainConfig, config_diffe
 from core.train.rng import seed_everything, seeded_generator
 from core.train.run_log import LOG_NAME, RunLog, read_log
 from core.train.supervision import PromptBank, check_prompt_labels
+from core.datasets.subjects import subject_keys
 from core.train.view_data import ViewDataset, collate_views, epoch_batches, steps_per_epoch
 
 LAST_NAME = "last.ckpt"
@@ -309,6 +312,7 @@ class _Trainer:
             "supervision": self.config.supervision,
             "classes": list(self.class_names),
             "n_samples": len(self.dataset),
+            "subjects": list(self.subject_keys),  # core.datasets.subjects: what a benchmark --init must not test on
             "world_size": self.info.world_size,
             "render": _render_config(self.config).to_dict(),  # incl. canonical faces (core.inference reads it)
             "frozen": list(self.frozen),
@@ -437,6 +441,7 @@ class _Trainer:
         rows = [rows[i] for i in usable]
         label_index = {name: i for i, name in enumerate(self.class_names)}
         rows = [row for row in rows if row.label in label_index]
+        self.subject_keys = subject_keys(rows)
         self.dataset = ViewDataset(rows, cache.get, label_index, cfg.model.n_views, cfg.model.image_size)
         n_steps = steps_per_epoch(len(self.dataset), cfg.batch_size, info.world_size)
         if n_steps < 1:
@@ -725,7 +730,10 @@ def pretrain(
     _preload_torch_dynamo()
     info, device = setup_distributed(config.device, config.dist_timeout_s)
     try:
-        return _Trainer(config, run_dir, info, device, stop_event).run(resume)
+        summary = _Trainer(config, run_dir, info, device, stop_event).run(resume)
+        if summary.rank == 0 and summary.checkpoint is not None:
+            write_run_card(run_dir)  # RUN_DIR/last.card.json + .md (core.model.card); never fails the run
+        return summary
     finally:
         teardown_distributed(info)
 

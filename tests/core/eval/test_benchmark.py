@@ -171,10 +171,31 @@ def test_init_checkpoint_must_match_the_embedding_size(tmp_path):
     good = ModelConfig(embed_dim=16, proj_hidden=32, fusion_hidden=8, image_size=16)
     torch.manual_seed(0)
     ok = save_checkpoint(tmp_path / "ok.ckpt", model=SmileVLM(good, TEXT_DIM), model_config=good, epoch=0, step=0,
-                         config={})
+                         config={}, extra={"subjects": ["bosphorus/somebody-else"]})
     summary = run_benchmark(BenchmarkConfig("tiny", out, data=data, presets_file=presets, init=ok, progress=False,
                                             threads=1, only=("bosphorus",)))
     assert summary.trained == 2
+
+
+def test_init_checkpoint_trained_on_a_test_subject_is_refused(tmp_path):
+    from core.datasets.subjects import subject_keys
+    from core.eval.data import source_rows, user_source
+
+    presets, data, out = fake_benchmark(tmp_path, methods_subset1=["smile_vlm"])
+    config = ModelConfig(embed_dim=16, proj_hidden=32, fusion_hidden=8, image_size=16)
+    test_subjects = subject_keys(source_rows(user_source("bosphorus", data["bosphorus"])))
+    leaky = save_checkpoint(tmp_path / "leaky.ckpt", model=SmileVLM(config, TEXT_DIM), model_config=config, epoch=0,
+                            step=0, config={}, extra={"subjects": ["bu3dfe/other", test_subjects[1]]})
+    with pytest.raises(ValueError, match="subject leak") as err:
+        run_benchmark(BenchmarkConfig("tiny", out, data=data, presets_file=presets, init=leaky, progress=False,
+                                      threads=1, only=("bosphorus",)))
+    assert str(leaky) in str(err.value) and test_subjects[1] in str(err.value)
+    unknown = save_checkpoint(tmp_path / "unknown.ckpt", model=SmileVLM(config, TEXT_DIM), model_config=config,
+                              epoch=0, step=0, config={})
+    with pytest.raises(ValueError, match="does not record which subjects"):
+        run_benchmark(BenchmarkConfig("tiny", out, data=data, presets_file=presets, init=unknown, progress=False,
+                                      threads=1, only=("bosphorus",)))
+    assert not (out / "runs").exists()
 
 
 def test_helpers():
