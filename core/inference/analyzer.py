@@ -8,6 +8,9 @@ For views x (V, S, S, 3) uint8 rendered with the checkpoint's render settings:
     P(c)    = softmax_c(s_c / tau)                                         tau: the checkpoint's loss temperature
 tau is read from the checkpoint's config["loss"]["tau"] (the temperature of Eq. 6 the model was trained with;
 config["tau"] or the LossWeights default 0.07 when absent), so the probabilities have the training-time sharpness.
+A calibrated checkpoint (core.release) also holds extra["calibration"]["temperature"] = T, fitted on held-out
+subjects (core.inference.calibration); then P(c) = softmax_c(s_c / tau / T) (T = 1 when absent; argmax unchanged).
+The checkpoint's model card (core.model.card.load_card; the unknown card when it has none) is ``Analyzer.card``.
 Render settings: checkpoint extra["render"] (a full RenderConfig dict) when present, else resources/render.json
 updated by config["render"] (the run's overrides), with size = model.image_size and model.n_views yaws
 (evenly spread over the default yaw range when the run did not list its yaws).
@@ -36,6 +39,7 @@ import torch
 
 from core.eval.zero_shot import prompt_class_embeddings, zero_shot_probabilities, zero_shot_similarities
 from core.losses import LossWeights
+from core.model.card import load_card
 from core.model.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from core.model.preprocess import views_to_tensor
 from core.prompts import PromptSet, default_prompt_set, default_prompt_sets, read_prompt_file, resolve_prompts
@@ -89,6 +93,17 @@ def checkpoint_tau(checkpoint: Checkpoint) -> float:
     if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
         raise CheckpointError(checkpoint.path, f"bad temperature tau {tau!r} in its config")
     return float(tau)
+
+
+def checkpoint_temperature(checkpoint: Checkpoint) -> float:
+    """The calibrated temperature T in extra["calibration"]["temperature"], 1.0 when the checkpoint has none."""
+    calibration = checkpoint.extra.get("calibration")
+    if calibration is None or (isinstance(calibration, dict) and calibration.get("temperature") is None):
+        return 1.0
+    t = calibration.get("temperature") if isinstance(calibration, dict) else calibration
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0:
+        raise CheckpointError(checkpoint.path, f"bad calibration temperature {t!r} in its extra['calibration']")
+    return float(t)
 
 
 def spread_yaws(base: Sequence[float], n_views: int) -> tuple[float, ...]:
@@ -175,6 +190,8 @@ class Analyzer:
     checkpoint's render settings: a CanonicalSettings (used as it is) or a dict of changes to the checkpoint's
     (e.g. {"orientation": "y-up"} or {"crop": False}; None values ignored); None keeps the checkpoint's (orientation
     "none" for checkpoints trained before canonical faces). Bad checkpoints raise CheckpointError.
+    tau: the training temperature; temperature: the calibrated T (1.0 when not calibrated); card: the checkpoint's
+    ModelCard (the unknown card when it has none, or when its card file cannot be used).
     """
 
     def __init__(
@@ -190,6 +207,8 @@ class Analyzer:
         self.checkpoint = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
         self.model_config = self.checkpoint.model_config
         self.tau = checkpoint_tau(self.checkpoint)
+        self.temperature = checkpoint_temperature(self.checkpoint)
+        self.card = load_card(self.checkpoint.path)
         self.render_config = with_canonical(checkpoint_render_config(self.checkpoint), canonical)
         encoder = build_text_encoder(self.model_config.text_encoder, device=self.device)
         if encoder.dim != self.checkpoint.text_dim:
@@ -236,7 +255,7 @@ class Analyzer:
             z_views = self.model.encode_views(x.to(self.device))
             z_fused, weights = self.model.fuse(z_views)
             sims = zero_shot_similarities(z_fused, class_emb)  # (1, C)
-            probs = zero_shot_probabilities(sims, self.tau)
+            probs = zero_shot_probabilities(sims, self.tau * self.temperature)
         labels = prompt_set.labels
         p = probs[0].double().cpu().tolist()
         return AnalysisResult(

@@ -4,6 +4,11 @@ For probabilities p_1..p_C (C classes, summing to 1):
     entropy = -sum_c p_c log p_c / log C      in [0, 1]: 0 = all mass on one class, 1 = uniform (0 when C == 1)
     margin  = p_(1) - p_(2)                   in [0, 1]: the gap between the two most probable classes (1 when C == 1)
 A confident prediction has a low entropy and a high margin.
+
+When to warn (:data:`LOW_CONFIDENCE`, a :class:`ConfidenceThresholds`): a prediction is *low-confidence* when its top
+probability is below 0.5 or its normalised entropy is above 0.8; :func:`low_confidence_text` then says so in plain
+words, naming the two leading classes. :func:`face_caution_text` is the sentence for an input whose face could not
+be found (its canonical-face flag is not ok). The app shows both beside the probabilities, together when both apply.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -69,3 +75,55 @@ def uncertainty(probabilities: Mapping[str, float]) -> Uncertainty:
         top=ranked[0][0],
         second=ranked[1][0] if len(ranked) > 1 else None,
     )
+
+
+@dataclass(frozen=True)
+class ConfidenceThresholds:
+    """A prediction is low-confidence when p(top) < min_top_probability or entropy > max_entropy (normalised, see
+    the module docstring). Defaults: 0.5 (the top class is less likely than all the others together) and 0.8 (the
+    mass is spread over many classes: with 7 classes, 0.4 / 0.3 / 0.1 / 4 x 0.05 is right at 0.80; uniform is 1)."""
+
+    min_top_probability: float = 0.5
+    max_entropy: float = 0.8
+
+    def __post_init__(self) -> None:
+        for name in ("min_top_probability", "max_entropy"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+
+
+#: The thresholds the app warns with.
+LOW_CONFIDENCE = ConfidenceThresholds()
+
+
+def is_low_confidence(probabilities: Mapping[str, float], thresholds: ConfidenceThresholds = LOW_CONFIDENCE) -> bool:
+    """True when the top probability is below thresholds.min_top_probability or the normalised entropy is above
+    thresholds.max_entropy (never with a single class)."""
+    items = _checked(probabilities)
+    if len(items) < 2:
+        return False
+    top = max(p for _, p in items)
+    return top < thresholds.min_top_probability or normalized_entropy(probabilities) > thresholds.max_entropy
+
+
+def low_confidence_text(probabilities: Mapping[str, float], thresholds: ConfidenceThresholds = LOW_CONFIDENCE) -> str:
+    """'' for a confident prediction; else e.g. "Low confidence: the model is unsure between happiness (41 %) and
+    surprise (33 %); treat this result with caution." """
+    if not is_low_confidence(probabilities, thresholds):
+        return ""
+    ranked = sorted(_checked(probabilities), key=lambda kv: -kv[1])
+    (a, pa), (b, pb) = ranked[0], ranked[1]
+    return (f"Low confidence: the model is unsure between {a} ({100 * pa:.0f} %) and {b} ({100 * pb:.0f} %); "
+            "treat this result with caution.")
+
+
+def face_caution_text(face: Any) -> str:
+    """'' when the face was found (or none was looked for: ``face`` None); for a face flag that is not ok (a
+    core.scans.canonical FaceFlag): "The face could not be found reliably in this scan (REASON); the probabilities
+    below are unreliable and may be meaningless." """
+    if face is None or getattr(face, "ok", True):
+        return ""
+    reason = str(getattr(face, "reason", "") or "no reason given")
+    return (f"The face could not be found reliably in this scan ({reason}); the probabilities below are unreliable "
+            "and may be meaningless.")

@@ -39,3 +39,39 @@ def test_single_class():
 def test_bad_probabilities_are_refused(bad):
     with pytest.raises(ValueError):
         uncertainty(bad)
+
+
+def test_low_confidence_rule_and_text():
+    from core.inference.uncertainty import (
+        LOW_CONFIDENCE,
+        ConfidenceThresholds,
+        is_low_confidence,
+        low_confidence_text,
+    )
+
+    assert LOW_CONFIDENCE == ConfidenceThresholds(0.5, 0.8)
+    unsure = {"anger": 0.26, "happiness": 0.41, "surprise": 0.33}
+    assert is_low_confidence(unsure)  # top probability below 0.5
+    assert low_confidence_text(unsure) == (
+        "Low confidence: the model is unsure between happiness (41 %) and surprise (33 %); "
+        "treat this result with caution.")
+    sure = {"anger": 0.05, "happiness": 0.9, "surprise": 0.05}
+    assert not is_low_confidence(sure) and low_confidence_text(sure) == ""
+    # a top class above 0.5, but nearly a coin toss: the entropy rule
+    close = {"a": 0.55, "b": 0.45}
+    assert normalized_entropy(close) > 0.8 and is_low_confidence(close)
+    assert "between a (55 %) and b (45 %)" in low_confidence_text(close)
+    assert not is_low_confidence(close, ConfidenceThresholds(0.5, 0.999))
+    assert not is_low_confidence({"only": 1.0})
+    with pytest.raises(ValueError, match="max_entropy must be a number in"):
+        ConfidenceThresholds(max_entropy=1.5)
+
+
+def test_face_caution_text():
+    from core.inference.uncertainty import face_caution_text
+    from core.scans.canonical import FaceFlag
+
+    assert face_caution_text(None) == "" and face_caution_text(FaceFlag(True, 0.4)) == ""
+    text = face_caution_text(FaceFlag(False, 14.0, "no face found: residual 14.0 mm (limit 3)"))
+    assert text == ("The face could not be found reliably in this scan (no face found: residual 14.0 mm (limit 3)); "
+                    "the probabilities below are unreliable and may be meaningless.")
