@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="folder for the generated sets, render cache and training run (default: ./build-model-work)")
     p.add_argument("--out", metavar="DIR", help="where the model and card go (default: resources/models/default)")
     p.add_argument("--workers", type=int, default=2, help="processes for generating and rendering (default 2)")
+    p.add_argument("--prepare-only", action="store_true",
+                   help="only generate the sets and render their views (a later build-model reuses them)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=_run)
 
@@ -39,7 +41,10 @@ def _run(args: argparse.Namespace) -> int:
         out = resources_dir() / "models" / "default"
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
-    result = build_model(config, Path(args.work), out, workers=args.workers, progress=not args.no_progress)
+    result = build_model(config, Path(args.work), out, workers=args.workers, progress=not args.no_progress,
+                         prepare_only=args.prepare_only)
+    if result is None:
+        return 0
     for name, figures in result.evaluation.items():
         print(f"held-out {name}: accuracy {figures['accuracy']:.1f} %, macro F1 {figures['macro_f1']:.1f} % "
               f"({figures['n_samples']} samples, {figures['n_subjects']} subjects)")

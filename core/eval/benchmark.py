@@ -29,6 +29,7 @@ import numpy as np
 from core.config_io import write_json_atomic
 from core.eval.config import ExperimentRun, Preset, load_preset
 from core.eval.leak import check_no_subject_leak
+from core.eval.pretrained_init import source_state
 from core.eval.data import (
     DataSource,
     load_views,
@@ -441,10 +442,21 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
     for run in preset.experiments:
         data = data_of[run.spec.name]
         plan = plans[run.spec.name]
+        source = run.spec.init_from
+        if source and source not in data_of:
+            raise ValueError(f"experiment {run.spec.name} is fine-tuned from {source}: run them together "
+                             f"(--only {run.spec.name},{source})")
         for m in run.methods:
             method = preset.methods[m]
             n_views = 1 if method.views == "frontal" else len(names)
             model_config = replace(run.train.model, n_views=n_views)
+            job_init, source_id = init_state, None
+            if source and method.kind in ("smile", "ce"):
+                source_run = preset.experiment(source)
+                job_init, source_id = source_state(
+                    method, data_of[source], source_run.train, model_config, work,
+                    seed=derive_seed(source_run.train.seed, source, "source") % (2**31),
+                    text_features=text_features, text_dim=text_dim, device=str(device))
             for fold in range(plan.k):
                 payload = {
                     "preset": preset.name,
@@ -461,6 +473,8 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
                     "fold": fold,
                     "init": init_hash,
                 }
+                if source_id is not None:  # (absent otherwise: stored results of other experiments stay valid)
+                    payload["init_from"] = source_id
                 key = job_key(payload)
                 path = out / SUBDIRS["runs"] / run.spec.name / m / f"fold_{fold:02d}.json"
                 done = read_result(path, key)
@@ -482,7 +496,7 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
                     text_features=text_features if method.prompts != "none" and method.kind == "smile" else {},
                     text_dim=text_dim,
                     device=str(device),
-                    init_state=init_state,
+                    init_state=job_init,
                 ))
     reused = sum(len(v) for e in stored.values() for v in e.values())
     total = reused + len(jobs)

@@ -186,7 +186,10 @@ class ExperimentSpec:
     dataset: one of DATASETS; protocol: the index protocol (subset1, subset2, six-expressions) or ""; prompt_set:
     a shipped set's name or a prompt file; extra_prompts: label -> prompts added to it (classes it lacks);
     table: "II" (3D), "III" (4D) or "V" (micro-expressions, per-view); per_view: also score each single view;
-    cross: the cross-data-set test, or None.
+    cross: the cross-data-set test, or None. init_from: another experiment of the preset whose whole data set
+    (every subject) pretrains each method once; every fold model of this experiment then starts from that model
+    and is fine-tuned (the paper's IV-E: 4DME fine-tunes the BU-4DFE-pretrained model with the micro-expression
+    prompts); "" trains from scratch.
     """
 
     name: str
@@ -198,6 +201,7 @@ class ExperimentSpec:
     table: str = "II"
     per_view: bool = False
     cross: CrossSpec | None = None
+    init_from: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -210,13 +214,14 @@ class ExperimentSpec:
             "table": self.table,
             "per_view": self.per_view,
             "cross": None if self.cross is None else self.cross.to_dict(),
+            **({"init_from": self.init_from} if self.init_from else {}),
         }
 
     @classmethod
     def from_dict(cls, name: str, data: Any, where: str) -> ExperimentSpec:
         data = _obj(data, where)
-        _unknown(data, {"title", "dataset", "protocol", "prompt_set", "extra_prompts", "table", "per_view", "cross"},
-                 where)
+        _unknown(data, {"title", "dataset", "protocol", "prompt_set", "extra_prompts", "table", "per_view", "cross",
+                        "init_from"}, where)
         dataset = data.get("dataset")
         if dataset not in DATASETS:
             raise ValueError(f"{where}.dataset must be one of {', '.join(DATASETS)}, got {dataset!r}")
@@ -243,7 +248,7 @@ class ExperimentSpec:
         per_view = data.get("per_view", False)
         if not isinstance(per_view, bool):
             raise ValueError(f"{where}.per_view must be true or false")
-        for key in ("title", "protocol", "prompt_set"):
+        for key in ("title", "protocol", "prompt_set", "init_from"):
             if key in data and not isinstance(data[key], str):
                 raise ValueError(f"{where}.{key} must be a string")
         return cls(
@@ -256,6 +261,7 @@ class ExperimentSpec:
             table=table,
             per_view=per_view,
             cross=cross,
+            init_from=str(data.get("init_from", "")),
         )
 
 
@@ -446,7 +452,12 @@ def load_preset(name: str, path: str | Path | None = None) -> Preset:
         runs.append(ExperimentRun(specs[exp_name], folds, tuple(dict.fromkeys(names)), train))
     if not runs:
         raise ValueError(f"{where}: no experiments")
+    names_in_preset = [r.spec.name for r in runs]
     for run in runs:
+        source = run.spec.init_from
+        if source and (source not in names_in_preset or source == run.spec.name):
+            raise ValueError(f"{src}: experiments.{run.spec.name}.init_from: {source!r} is not another experiment "
+                             f"of preset {name!r} ({', '.join(names_in_preset)})")
         if run.spec.cross is not None and run.spec.cross.dataset == run.spec.dataset:
             raise ValueError(f"{src}: experiments.{run.spec.name}.cross tests on its own data set")
 

@@ -121,8 +121,10 @@ def build_model(
     workers: int = 2,
     progress: bool = True,
     log: Callable[[str], None] = print,
-) -> BuildResult:
-    """Run the whole build (see the module docstring); returns where it wrote and what it measured."""
+    prepare_only: bool = False,
+) -> BuildResult | None:
+    """Run the whole build (see the module docstring); returns where it wrote and what it measured.
+    prepare_only: stop after steps 1-2 (data and views ready; returns None)."""
     from core.datasets.manifest import write_manifest
     from core.datasets.subjects import subject_keys
     from core.eval.data import render_rows
@@ -159,6 +161,10 @@ def build_model(
         log(f"warning: {len(failed)} rows could not be rendered and are left out, e.g. {failed[0][0]}: "
             f"{failed[0][1]}")
 
+    if prepare_only:
+        log(f"data and views ready in {work} ({seconds['generate']:.0f} s generating, {seconds['render']:.0f} s "
+            "rendering)")
+        return None
     t0 = time.perf_counter()
     summary = pretrain(pcfg, work / "run", resume=True)
     seconds["train"] = time.perf_counter() - t0

@@ -198,6 +198,19 @@ def test_init_checkpoint_trained_on_a_test_subject_is_refused(tmp_path):
     assert not (out / "runs").exists()
 
 
+def test_4dme_fine_tunes_the_bu4dfe_pretrained_model(finished):
+    config, summary = finished
+    sources = sorted((config.out / "work").glob("*/init/bu4dfe-*.pt"))
+    assert [p.name.split("-")[1] for p in sources] == ["smile_vlm"]  # one source model per method, trained once
+    state = torch.load(sources[0], weights_only=True)
+    assert "text_proj.weight" in state
+    info = json.loads(sources[0].with_suffix(".json").read_text())
+    assert info["experiment"] == "bu4dfe" and info["samples"] == 18  # every BU-4DFE sample (3 subjects x 6)
+    with pytest.raises(ValueError, match="run them together"):
+        run_benchmark(BenchmarkConfig("tiny", config.out, data=config.data, presets_file=config.presets_file,
+                                      progress=False, threads=1, only=("4dme",)))
+
+
 def test_helpers():
     assert view_names((-30.0, 0.0, 30.0)) == (("left", "front", "right"), 1)
     assert view_names((-30.0, -15.0, 0.0, 15.0))[0] == ("yaw-30", "yaw-15", "yaw+0", "yaw+15")
