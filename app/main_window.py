@@ -12,6 +12,9 @@ Canonical faces: the viewer shows the scan as stored; View ▸ Show face crop (t
 by default, remembered) overlays the nose tip and crop sphere the controller's face search found (faceFound); the
 model's views show the canonical face; when no face was found the results panel says so above the probabilities,
 and exports (one result or a batch) carry face_ok, face_residual_mm and face_reason.
+
+The model: the status bar names it by its model card (core.model.card, loaded with the Analyzer; "FILE (no model
+card)" without one), its tooltip the checkpoint path; Help ▸ About this model… shows the card (ModelCardDialog).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
 from app.widgets.browser import BrowserPanel
 from app.widgets.messages import MessageBanner
+from app.widgets.model_card_dialog import ModelCardDialog
 from app.widgets.prompt_editor import PromptEditorPanel
 from app.widgets.results_panel import ResultsPanel
 from app.widgets.training_panel import TrainingPanel
@@ -96,6 +100,7 @@ class MainWindow(QMainWindow):
         self._tasks: dict[str, str] = {}
         self.firstrun: FirstRunController | None = None
         self.firstrun_dialog: QProgressDialog | None = None
+        self.model_card_dialog: ModelCardDialog | None = None
 
         self.controller = AnalysisController(device=self.options.device or None, parent=self)
         self.batch = BatchController(self)
@@ -205,6 +210,10 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_model_action = action(help_menu, "About this model\u2026", self.show_model_card, "",
+                                         "The loaded model's card: how it was trained, its figures and limits")
+        self.about_model_action.setEnabled(False)
         self._rebuild_recent_menu()
 
     def _connect(self) -> None:
@@ -533,15 +542,28 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------------ controller events
     def _on_analyzer_ready(self, analyzer) -> None:
-        path = self.controller.checkpoint
-        self.model_label.setText(f"model: {Path(path).name} \u00b7 prompts: {analyzer.prompt_set.name}")
-        self.model_label.setToolTip(path)
+        path, card = self.controller.checkpoint, analyzer.card
+        self.model_label.setText(f"model: {card.name} \u00b7 prompts: {analyzer.prompt_set.name}")
+        self.model_label.setToolTip("\n".join(filter(None, (path, card.extra.get("card_error")))))
+        self.about_model_action.setEnabled(True)
         self.device_label.setText(f"device: {device_description(analyzer.device)}")
         if not self.controller.prompts_edited:
             self.prompt_editor.set_prompt_set(analyzer.prompt_set)
         self.results.set_model(path, analyzer.prompt_set.name)
         self.settings.setValue("checkpoint", path)
         self.modelReady.emit()
+
+    def show_model_card(self) -> ModelCardDialog | None:
+        """Help \u25b8 About this model\u2026: the loaded model's card in a non-modal dialog (None: no model yet)."""
+        analyzer = self.controller.analyzer
+        if analyzer is None:
+            return None
+        if self.model_card_dialog is not None:
+            self.model_card_dialog.close()
+            self.model_card_dialog.deleteLater()
+        self.model_card_dialog = ModelCardDialog(analyzer.card, self.controller.checkpoint, analyzer.temperature, self)
+        self.model_card_dialog.show()
+        return self.model_card_dialog
 
     def _on_input_loaded(self, loaded) -> None:
         if loaded.is_sequence:
@@ -662,6 +684,8 @@ class MainWindow(QMainWindow):
             if self.firstrun is not None:
                 self.firstrun.shutdown()
             self.training.shutdown()
+            if self.model_card_dialog is not None:
+                self.model_card_dialog.close()
             self.viewer.close_plotter()
             self.controller.shutdown()
             self._keep_prompt_draft()

@@ -3,8 +3,11 @@ entropy, top-1 - top-2 margin, computed by core.inference.uncertainty), the chec
 export / batch controls (with progress and cancel). The panel only shows state; the window does the work.
 
 When the canonical-face search found no face in the input (its FaceFlag is not ok), a warning above the result says
-so (``FaceFlag.warning()``: "no face found: residual 14.0 mm (limit 3) — the probabilities below are unreliable"),
-so a non-face never gets a silent confident answer; it is hidden for a face found and while a new result is pending.
+so (core.inference.uncertainty.face_caution_text: "The face could not be found reliably in this scan (no face found:
+residual 14.0 mm (limit 3)); the probabilities below are unreliable and may be meaningless."), so a non-face never
+gets a silent confident answer. When the result itself is unsure (core.inference.uncertainty.LOW_CONFIDENCE: top
+probability below 0.5 or normalised entropy above 0.8) a second line says so in plain words (low_confidence_text).
+Both show together when both apply; both are hidden for a sure result on a face and while a new result is pending.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.inference.uncertainty import Uncertainty
+from core.inference.uncertainty import Uncertainty, face_caution_text, low_confidence_text
 from core.scans.canonical import FaceFlag
 
 ROW_HEIGHT = 22
@@ -33,6 +36,7 @@ BAR_COLOUR = QColor("#9db9d8")
 DASH = "\u2014"
 WARNING_STYLE = ("background:#ffb000; color:#1e1e1e; border:1px solid #b37b00; border-radius:4px; padding:6px; "
                  "font-weight:bold")
+CAUTION_STYLE = "background:#fff3cd; color:#1e1e1e; border:1px solid #d4a72c; border-radius:4px; padding:6px"
 
 
 def short_name(path: str) -> str:
@@ -119,6 +123,15 @@ class ResultsPanel(QWidget):
         self.face_warning.setTextFormat(Qt.PlainText)
         self.face_warning.hide()
         layout.addWidget(self.face_warning)
+        self.confidence_warning = QLabel()
+        self.confidence_warning.setWordWrap(True)
+        self.confidence_warning.setStyleSheet(CAUTION_STYLE)
+        self.confidence_warning.setTextFormat(Qt.PlainText)
+        self.confidence_warning.setToolTip(
+            "Shown when the most probable class has less than 50 % or the probabilities are spread almost evenly "
+            "(normalised entropy above 0.8).")
+        self.confidence_warning.hide()
+        layout.addWidget(self.confidence_warning)
         self.top_label = QLabel("No result yet")
         self.top_label.setWordWrap(True)
         self.top_label.setStyleSheet("font-size:16pt; font-weight:bold")
@@ -176,6 +189,7 @@ class ResultsPanel(QWidget):
         """Show a result; face: its input's face flag (a warning when no face was found; None: none looked for)."""
         self.set_face(face)
         self._probabilities = {str(k): float(v) for k, v in probabilities.items()}
+        self._set_confidence(low_confidence_text(self._probabilities) if self._probabilities else "")
         self.top_label.setText(f"{top}  {100 * self._probabilities.get(top, 0.0):.1f} %")
         self.uncertainty_label.setText(
             f"uncertainty: entropy {uncertainty.entropy:.2f} (normalised) \u00b7 "
@@ -194,25 +208,35 @@ class ResultsPanel(QWidget):
 
     def set_face(self, face: FaceFlag | None) -> None:
         """Show the warning of a face flag that is not ok; hide it otherwise."""
-        text = face.warning() if face is not None and not face.ok else ""
+        text = face_caution_text(face)
         self.face_warning.setText(f"\u26a0 {text}" if text else "")
         self.face_warning.setToolTip(
             "The scan was matched against a template face to find the nose tip, orient, scale and crop it for the "
             "model; the match failed, so the model's views may not show a face." if text else "")
         self.face_warning.setVisible(bool(text))
 
+    def _set_confidence(self, text: str) -> None:
+        self.confidence_warning.setText(text)
+        self.confidence_warning.setVisible(bool(text))
+
     def warning_text(self) -> str:
         """The face warning shown ('' when none)."""
         return self.face_warning.text() if not self.face_warning.isHidden() else ""
 
+    def confidence_text(self) -> str:
+        """The low-confidence line shown ('' when none)."""
+        return self.confidence_warning.text() if not self.confidence_warning.isHidden() else ""
+
     def set_pending(self, text: str) -> None:
         """A new result is being computed: say so and grey the old bars."""
         self.set_face(None)
+        self._set_confidence("")
         self.chart.set_stale(True)
         self.uncertainty_label.setText(text)
 
     def clear(self) -> None:
         self.set_face(None)
+        self._set_confidence("")
         self._probabilities = {}
         self.top_label.setText("No result yet")
         self.uncertainty_label.clear()

@@ -307,3 +307,25 @@ def test_command_line_launch(tmp_path, monkeypatch):
                       "--no-first-run"]]
     out = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "scan file, 4D sequence folder" in out.stdout
+
+
+def test_status_bar_names_the_model_by_its_card(window, qtbot, tmp_path):
+    """The tiny checkpoint has no card: named '<file> (no model card)'. A run's last.ckpt handed on by the training
+    panel (checkpointChosen) carries the card pretraining writes (write_run_card): the status bar names it by it."""
+    from core.model.card import load_card, write_run_card
+
+    tiny = window.controller.checkpoint
+    assert window.model_label.text().startswith(f"model: {Path(tiny).name} (no model card) \u00b7 prompts: ")
+    assert window.model_label.toolTip() == tiny
+    run_dir = tmp_path / "runs" / "20261202-101500"
+    run_dir.mkdir(parents=True)
+    ckpt = run_dir / "last.ckpt"
+    ckpt.write_bytes(Path(tiny).read_bytes())
+    assert write_run_card(run_dir) == run_dir / "last.card.json"
+    name = load_card(ckpt).name
+    assert name.startswith("20261202-101500: pretrained here, 1 epoch (")
+    with qtbot.waitSignal(window.modelReady, timeout=120_000):
+        window.training.checkpointChosen.emit(str(ckpt))
+    assert window.model_label.text().startswith(f"model: {name} \u00b7 prompts: ")
+    assert "last.ckpt" not in window.model_label.text() and window.model_label.toolTip() == str(ckpt)
+    assert window.controller.analyzer.card.name == name

@@ -45,3 +45,27 @@ def test_batch_progress_and_cancel(panel, qtbot):
     assert panel.batch_label.text() == "cancelled after 2 of 4"
     with qtbot.waitSignal(panel.batchFolderRequested, timeout=1000):
         panel.folder_button.click()
+
+
+def test_low_confidence_line_and_face_warning_together(panel):
+    from core.scans.canonical import FaceFlag
+
+    unsure = {"anger": 0.26, "happiness": 0.41, "surprise": 0.33}
+    panel.set_result(unsure, "happiness", uncertainty(unsure), "/data/a.obj", "last.ckpt", "expressions")
+    assert panel.confidence_warning.isVisible() and not panel.face_warning.isVisible()
+    assert panel.confidence_text() == ("Low confidence: the model is unsure between happiness (41 %) and "
+                                       "surprise (33 %); treat this result with caution.")
+    no_face = FaceFlag(False, 14.0, "no face found: residual 14.0 mm (limit 3)")
+    panel.set_result(unsure, "happiness", uncertainty(unsure), "/data/ball.ply", "last.ckpt", "expressions", no_face)
+    assert panel.confidence_warning.isVisible() and panel.face_warning.isVisible()  # both at once
+    assert "The face could not be found reliably in this scan (no face found: residual 14.0 mm (limit 3)); " \
+           "the probabilities below are unreliable and may be meaningless." in panel.warning_text()
+    assert "happiness (41 %)" in panel.confidence_text()
+    panel.set_pending("analysing\u2026")
+    assert panel.confidence_text() == "" and panel.warning_text() == ""
+    sure = {"anger": 0.05, "happiness": 0.9, "surprise": 0.05}
+    panel.set_result(sure, "happiness", uncertainty(sure), "/data/a.obj", "last.ckpt", "expressions", no_face)
+    assert not panel.confidence_warning.isVisible() and panel.face_warning.isVisible()
+    panel.set_result(unsure, "happiness", uncertainty(unsure), "/data/a.obj", "last.ckpt", "expressions")
+    panel.clear()
+    assert not panel.confidence_warning.isVisible() and panel.confidence_text() == ""
