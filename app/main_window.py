@@ -255,12 +255,19 @@ class MainWindow(QMainWindow):
                 checkpoint = ""  # the last used one was moved away: fall back to the demo's
         if not checkpoint and self.demo.is_ready():
             checkpoint = str(self.demo.checkpoint)
+        shipped = False
+        if not checkpoint:  # first start: the shipped default model is usable at once, the demo set follows
+            from core.release.install import shipped_model_dir
+
+            folder = shipped_model_dir()
+            if folder is not None:
+                checkpoint, shipped = str(folder / "model.ckpt"), True
         self._restore_prompt_draft()
         if checkpoint:
             self.use_checkpoint(checkpoint, self.options.prompts or None)
-        elif self.options.first_run:
+        if (not checkpoint or shipped) and self.options.first_run:
             self.start_first_run()
-        else:
+        elif not checkpoint:
             self.show_message("No model yet: open a checkpoint (File \u25b8 Open checkpoint\u2026) or train one.",
                               "warning")
         if self.options.path:

@@ -1,6 +1,7 @@
 """The workstation bundle (a PyInstaller one-folder build, see packaging/): where its files are, and its demo.
 
-The bundle ships the first-run demo (demo scans + the checkpoint trained on them) under ``<bundle>/demo-data`` in the
+The bundle ships the first-run demo (demo scans + the default model installed from resources/models/default, or a
+checkpoint trained on the demo when none is shipped) under ``<bundle>/demo-data`` in the
 layout of :class:`core.firstrun.DemoPaths`, so a workstation needs no first-run training. :func:`install_demo`
 copies it into the user's data folder on the first start (the bundle's folder may be read-only; the app writes its
 settings, render cache and runs beside the demo).
@@ -60,13 +61,18 @@ def install_demo(data_dir: str | os.PathLike[str], source: DemoPaths | None = No
         if target.demo_dir.exists():
             shutil.rmtree(target.demo_dir)
         os.replace(tmp, target.demo_dir)
-    target.run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", target.checkpoint.name):
-        src = source.run_dir / name
-        if src.is_file():
-            tmp = target.run_dir / f".{name}.{os.getpid()}.tmp"
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, target.run_dir / name)
+    if (source.model_dir / "model.ckpt").is_file():  # the shipped default model (checked against its sha256)
+        from core.release.install import install_default_model
+
+        install_default_model(target.model_dir, source.model_dir)
+    else:  # a demo model trained by the first run
+        target.run_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", target.run_checkpoint.name):
+            src = source.run_dir / name
+            if src.is_file():
+                tmp = target.run_dir / f".{name}.{os.getpid()}.tmp"
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, target.run_dir / name)
     info = {"checkpoint": str(target.checkpoint), "manifest": str(target.manifest), "installed_from": str(source.root)}
     write_json_atomic(target.ready_file, info)
     return True

@@ -15,7 +15,6 @@ Steps (each reused when its output exists, so an interrupted build continues):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -42,14 +41,6 @@ class BuildResult:
     evaluation: dict
     calibration: dict
     seconds: dict
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def set_rows(spec: SetSpec, data_root: Path, workers: int, progress: bool) -> list:
@@ -128,12 +119,14 @@ def build_model(
     from core.datasets.manifest import write_manifest
     from core.datasets.subjects import subject_keys
     from core.eval.data import render_rows
+    from core.model.card import file_sha256
     from core.model.checkpoint import load_checkpoint, save_checkpoint
     from core.prompts import resolve_prompts
     from core.release.heldout import evaluate
     from core.render import RenderCache
-    from core.train.pretraining import _render_config, pretrain
+    from core.train.pretraining import _preload_torch_dynamo, _render_config, pretrain
 
+    _preload_torch_dynamo()  # before VTK renders: triton's LLVM crashes the process when Mesa's is loaded first
     work, out = Path(work).absolute(), Path(out).absolute()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -186,7 +179,7 @@ def build_model(
     extra["subjects"] = sorted(train_keys)
     path = save_checkpoint(out / CHECKPOINT_NAME, model=model, model_config=ckpt.model_config, epoch=ckpt.epoch,
                            step=ckpt.step, config=ckpt.config, extra=extra)
-    digest = sha256_file(path)
+    digest = file_sha256(path)
     (out / SHA_NAME).write_text(f"{digest}  {CHECKPOINT_NAME}\n", encoding="utf-8")
     card_path = write_release_card(config, pcfg, path, digest, train_sets, held_sets, evaluation, calibration,
                                    summary, seconds)

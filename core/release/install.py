@@ -36,10 +36,10 @@ def expected_sha256(folder: Path) -> str:
 
 def verify(folder: Path) -> str:
     """The checkpoint's sha256 when it matches model.sha256; ValueError naming the file otherwise."""
-    from core.release.build import sha256_file
+    from core.model.card import file_sha256
 
     want = expected_sha256(folder)
-    got = sha256_file(Path(folder) / "model.ckpt")
+    got = file_sha256(Path(folder) / "model.ckpt")
     if got != want:
         raise ValueError(f"{Path(folder) / 'model.ckpt'}: sha256 {got[:16]}… does not match model.sha256 "
                          f"({want[:16]}…); the file is damaged or was replaced")

@@ -76,7 +76,10 @@ def test_window_uses_a_ready_demo_without_first_run(qtbot, data_dir, tiny_checkp
     w.close()
 
 
-def test_window_first_run_failure_keeps_the_window(qtbot, data_dir, tmp_path):
+def test_window_first_run_failure_keeps_the_window(qtbot, data_dir, tmp_path, monkeypatch):
+    import core.release.install
+
+    monkeypatch.setattr(core.release.install, "shipped_model_dir", lambda: None)  # the demo model must be trained
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"pretrain": {"epochs": 0}}))
     w = MainWindow(AppOptions(data_dir=str(data_dir), firstrun_config=str(bad)))
@@ -90,4 +93,25 @@ def test_window_first_run_failure_keeps_the_window(qtbot, data_dir, tmp_path):
     assert "first run failed" in sig.args[1] and "epochs" in sig.args[1]
     assert w.firstrun_dialog is None and w.isVisible()
     assert w.controller.analyzer is None
+    w.close()
+
+
+def test_first_start_uses_the_shipped_model_at_once(qtbot, data_dir, tmp_path, tiny_checkpoint, monkeypatch):
+    import shutil
+
+    import core.release.install
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    shutil.copyfile(tiny_checkpoint, shipped / "model.ckpt")
+    monkeypatch.setattr(core.release.install, "shipped_model_dir", lambda: shipped)
+    bad = tmp_path / "bad.json"  # the demo set's first run fails: the model is there all the same
+    bad.write_text(json.dumps({"pretrain": {"epochs": 0}}))
+    w = MainWindow(AppOptions(data_dir=str(data_dir), firstrun_config=str(bad), device="cpu"))
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.modelReady, timeout=120_000):
+        w.start()
+        assert w.firstrun is not None  # the demo set is built behind it
+    assert w.controller.checkpoint == str(shipped / "model.ckpt")
     w.close()

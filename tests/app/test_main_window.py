@@ -275,7 +275,10 @@ def test_unsaved_prompt_edits_survive_closing_the_app(qtbot, tiny_checkpoint, da
     w.close()
 
 
-def test_start_without_a_model(qtbot, data_dir, tmp_path):
+def test_start_without_a_model(qtbot, data_dir, tmp_path, monkeypatch):
+    import core.release.install
+
+    monkeypatch.setattr(core.release.install, "shipped_model_dir", lambda: None)  # a source tree without one
     w = MainWindow(AppOptions(first_run=False, data_dir=str(data_dir)))
     qtbot.addWidget(w)
     w.show()

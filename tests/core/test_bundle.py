@@ -16,7 +16,7 @@ def fake_demo(root) -> DemoPaths:
     (paths.demo_dir / "bu3dfe" / "b.obj").write_text("v 1 0 0\n")
     paths.manifest.write_text("path,subject,label,intensity,kind,n_frames,dataset,code\n")
     paths.run_dir.mkdir(parents=True)
-    paths.checkpoint.write_bytes(b"checkpoint bytes")
+    paths.run_checkpoint.write_bytes(b"checkpoint bytes")
     (paths.run_dir / "config.json").write_text("{}")
     (paths.run_dir / "log.jsonl").write_text("")
     paths.ready_file.write_text("{}")
@@ -95,3 +95,22 @@ def test_install_demo_keeps_complete_scans_and_adds_the_checkpoint(tmp_path):
 def test_install_demo_without_a_shipped_demo_does_nothing(tmp_path):
     assert not bundle.install_demo(tmp_path / "user")  # not frozen, no $SMILE_VLM_BUNDLED_DEMO
     assert not (tmp_path / "user").exists()
+
+
+def test_install_demo_installs_a_shipped_default_model(tmp_path):
+    import hashlib
+
+    source = DemoPaths(tmp_path / "bundled")
+    (source.demo_dir / "bu3dfe").mkdir(parents=True)
+    (source.demo_dir / "bu3dfe" / "a.obj").write_text("v 0 0 0\n")
+    source.manifest.write_text("path,subject,label,intensity,kind,n_frames,dataset,code\n")
+    source.model_dir.mkdir(parents=True)
+    (source.model_dir / "model.ckpt").write_bytes(b"default weights")
+    (source.model_dir / "model.sha256").write_text(hashlib.sha256(b"default weights").hexdigest() + "  model.ckpt\n")
+    (source.model_dir / "model.card.json").write_text("{}")
+    source.ready_file.write_text("{}")
+    target = DemoPaths(tmp_path / "user")
+    assert bundle.install_demo(target.root, source)
+    assert target.checkpoint == target.model_dir / "model.ckpt" and target.checkpoint.read_bytes() == b"default weights"
+    assert (target.model_dir / "model.card.json").is_file() and not target.run_dir.exists()
+    assert target.is_ready()

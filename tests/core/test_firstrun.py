@@ -59,7 +59,11 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
     assert data_dir().name.lower() in ("smile-vlm", "smile_vlm")
     paths = DemoPaths(tmp_path)
     assert paths.manifest == tmp_path / "demo" / "demo.csv"
-    assert paths.checkpoint == tmp_path / "runs" / "demo" / "last.ckpt"
+    assert paths.checkpoint == tmp_path / "runs" / "demo" / "last.ckpt"  # until a default model is installed
+    installed = tmp_path / "models" / "default" / "model.ckpt"
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"x")
+    assert paths.checkpoint == installed
     assert not paths.is_ready() and not paths.has_demo()
 
 
@@ -112,7 +116,7 @@ def built(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setattr(firstrun, "build_demo_set", tiny_demo_set)
     root = tmp_path_factory.mktemp("userdata")
-    config = FirstRunConfig(seed=0, demo={}, pretrain=TINY)
+    config = FirstRunConfig(seed=0, demo={}, pretrain=TINY, model="train")
     events: list[Progress] = []
     log = DemoPaths(root).run_dir / "log.jsonl"
 
@@ -197,3 +201,28 @@ def test_demo_face_model_falls_back_to_the_sfm_when_ict_is_missing(monkeypatch):
         monkeypatch.setattr(face_models, "load_face_model",
                             lambda name, *a: (_ for _ in ()).throw(ModelFileError("/x", "missing")))
         firstrun.load_demo_face_model("sfm", said.append)
+
+
+def test_a_shipped_model_is_installed_instead_of_training(tmp_path, monkeypatch):
+    import hashlib
+
+    import core.release.install as install
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "model.ckpt").write_bytes(b"weights")
+    (shipped / "model.sha256").write_text(hashlib.sha256(b"weights").hexdigest() + "  model.ckpt\n")
+    (shipped / "model.card.json").write_text("{}")
+    monkeypatch.setattr(install, "shipped_model_dir", lambda: shipped)
+    monkeypatch.setattr(firstrun, "build_demo_set", tiny_demo_set)
+    monkeypatch.setattr(firstrun, "train_demo_model", lambda *a, **k: pytest.fail("must not train"))
+    root = tmp_path / "userdata"
+    events: list[Progress] = []
+    result = build(root, FirstRunConfig(seed=0, demo={}, pretrain=TINY), events.append)
+    paths = DemoPaths(root)
+    assert result.status == "ready" and result.built_demo and not result.trained
+    assert paths.checkpoint == root / "models" / "default" / "model.ckpt" and paths.checkpoint.read_bytes() == b"weights"
+    assert paths.is_ready() and not paths.run_dir.exists()
+    assert any("default model installed" in e.message for e in events)
+    with pytest.raises(ValueError, match="model must be"):
+        FirstRunConfig(model="download")
