@@ -7,6 +7,9 @@ For true and predicted labels of one test set and the class order ``labels``:
     per_class_f1        F1 of each class (None when the class is absent from both the truth and the predictions)
     per_class_accuracy  share of each class's samples predicted correctly, i.e. its recall (None when absent from
                         the truth)
+    ovr_accuracy        per class, the one-vs-rest accuracy (TP + TN) / n of "is it this class?" (derived from the
+                        confusion matrix: per_class_ovr_accuracy); the paper's Table V reports a per-class
+                        "accuracy" without saying which, and its values (e.g. 92.18 % for repression) read as this
     confusion           confusion_matrix(labels=labels): rows true class, columns predicted class, in labels order
 Fold aggregation: mean and population standard deviation (numpy's default, ddof=0) over the folds where the value
 is defined.
@@ -101,6 +104,20 @@ def classification_metrics(
         per_class_accuracy=per_acc,
         confusion=tuple(tuple(int(v) for v in row) for row in cm),
     )
+
+
+def per_class_ovr_accuracy(confusion: Sequence[Sequence[int]], labels: Sequence[str]) -> dict[str, float | None]:
+    """One-vs-rest accuracy of each class, (n - FP - FN) / n, from a confusion matrix (rows true, columns predicted,
+    in ``labels`` order); None for every class when the matrix is empty."""
+    cm = np.asarray(confusion, dtype=np.int64)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(labels):
+        raise ValueError(f"a {len(labels)} x {len(labels)} confusion matrix is needed, got shape {cm.shape}")
+    n = int(cm.sum())
+    if n == 0:
+        return {label: None for label in labels}
+    tp = np.diag(cm)
+    wrong = (cm.sum(axis=0) - tp) + (cm.sum(axis=1) - tp)  # FP + FN of each class
+    return {label: float((n - wrong[i]) / n) for i, label in enumerate(labels)}
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,19 @@ def test_pooled_confusion_sums_and_checks_shapes():
     assert total.tolist() == [[3, 1], [0, 1]]
     with pytest.raises(ValueError, match="cannot be pooled"):
         pooled_confusion([[[1]], [[1, 0], [0, 1]]])
+
+
+def test_one_vs_rest_accuracy_against_hand_counts():
+    from core.eval.metrics import per_class_ovr_accuracy
+
+    labels = ["a", "b", "c"]
+    y_true = ["a", "a", "a", "b", "b", "c"]
+    y_pred = ["a", "a", "b", "b", "c", "c"]
+    m = classification_metrics(y_true, y_pred, labels)
+    ovr = per_class_ovr_accuracy(m.confusion, labels)
+    # a: TP 2, FN 1, FP 0 -> 5/6; b: TP 1, FN 1, FP 1 -> 4/6; c: TP 1, FN 0, FP 1 -> 5/6
+    assert ovr == pytest.approx({"a": 5 / 6, "b": 4 / 6, "c": 5 / 6})
+    assert m.per_class_accuracy["a"] == pytest.approx(2 / 3)  # recall, beside it
+    assert per_class_ovr_accuracy([[0, 0], [0, 0]], ["x", "y"]) == {"x": None, "y": None}
+    with pytest.raises(ValueError):
+        per_class_ovr_accuracy([[1, 0]], labels)
