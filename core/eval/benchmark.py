@@ -374,6 +374,7 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
 
     work = out / SUBDIRS["work"] / render_config.key()
     data_of: dict[str, ExperimentData] = {}
+    kept_rows: dict[str, tuple[list, list | None]] = {}  # the rendered rows (and cross rows), for pca_lr
     plans: dict[str, FoldPlan] = {}
     infos: dict[str, ExperimentInfo] = {}
     for run in preset.experiments:
@@ -401,6 +402,7 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
             cross = CrossData(spec.cross.title, spec.cross.dataset,
                               _save_views(work, f"{spec.cross.dataset}-{cfp}", cviews),
                               tuple(r.label for r in target), tuple(r.code for r in target), spec.cross.codes, cfp)
+        kept_rows[spec.name] = (rows, target if spec.cross is not None else None)
         data_of[spec.name] = ExperimentData(
             name=spec.name,
             views_path=_save_views(work, f"{spec.dataset}-{fingerprint}", views),
@@ -448,6 +450,8 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
                              f"(--only {run.spec.name},{source})")
         for m in run.methods:
             method = preset.methods[m]
+            if method.kind == "pca_lr":  # no training job: core.eval.pca_lr, below
+                continue
             n_views = 1 if method.views == "frontal" else len(names)
             model_config = replace(run.train.model, n_views=n_views)
             job_init, source_id = init_state, None
@@ -499,6 +503,19 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
                     init_state=job_init,
                 ))
     reused = sum(len(v) for e in stored.values() for v in e.values())
+
+    # -------------------------------------------------------------- the fixed PCA + LR baseline (core.eval.pca_lr)
+    from core.eval.pca_lr import baseline_runs, run_baselines
+
+    t0 = time.perf_counter()
+    baseline = run_baselines(preset.name, baseline_runs(preset, kept_rows, classes_of, plans, sources),
+                             out / SUBDIRS["work"] / "pca_lr", out / SUBDIRS["runs"], workers, config.progress)
+    for exp, by_method in baseline.results.items():
+        stored[exp].update(by_method)
+    for exp, by_method in baseline.method_notes.items():
+        infos[exp].method_notes.update(by_method)
+    notes.extend(baseline.notes)
+    timings["baseline"] = time.perf_counter() - t0
     total = reused + len(jobs)
 
     t0 = time.perf_counter()

@@ -5,7 +5,8 @@ Everything comes from resources/benchmark/presets.json (or a user file of the sa
     "experiments": experiment id -> ExperimentSpec fields (which data set, protocol, prompt set, report table)
     "presets":     preset name -> Preset fields (synthetic data sizes, render and model settings, training
                    settings, and per experiment the number of folds and the methods to run)
-Errors name the file and the offending entry.
+This module holds the settings as data; core.eval.presets reads the file (load_preset, preset_names and
+read_presets_file are importable from here too). Errors name the file and the offending entry.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
-from core.config_io import read_json_object
 from core.losses import LossWeights
 from core.model.config import ModelConfig
 from core.train.augment import AugmentConfig
 
-PRESETS_FILE = ("benchmark", "presets.json")
-KINDS = ("smile", "ce")
+KINDS = ("smile", "ce", "pca_lr")
+#: Kinds scored by a classifier of their own (evaluation mode "classifier"), trained on the labels.
+CLASSIFIER_KINDS = ("ce", "pca_lr")
 PROMPT_MODES = ("metadata", "shuffled", "none")
 #: What each prompt mode puts into training, in the report's words.
 SUPERVISION = {
@@ -79,13 +79,17 @@ def _loss(base: LossWeights, data: Any, where: str) -> LossWeights:
 class MethodSpec:
     """One trained configuration.
 
-    kind: "smile" (SMILE-VLM objective, Eq. 10) or "ce" (supervised cross-entropy on the same visual path).
+    kind: "smile" (SMILE-VLM objective, Eq. 10), "ce" (supervised cross-entropy on the same visual path) or "pca_lr"
+    (the synthetic sets' fixed difficulty-calibration baseline, core.synth.baseline: each scan registered to the
+    face model's mean face, PCA + logistic regression on the registered vertices; no views, no training settings;
+    core.eval.pca_lr).
     prompts: "metadata" (category prompts), "shuffled" (the control: each sample's prompts come from the class of
     another sample, a fixed random permutation of the training labels, so the language carries no category
     information) or "none" (language-free: mv-BT only). loss: the loss weights
     (alpha/beta/gamma 0 for the ablations). views: "all" or "frontal" (the single view nearest yaw 0, for training
     and testing). fusion: "attention" (Eq. 5, 7) or "uniform" (the fusion's scorer zeroed and frozen: equal
-    weights). evals: how its embeddings are scored: zero_shot (needs prompts), linear_probe, knn, classifier (ce).
+    weights). evals: how its embeddings are scored: zero_shot (needs prompts), linear_probe, knn, classifier (ce, pca_lr;
+    pca_lr has no other).
     """
 
     name: str
@@ -114,8 +118,11 @@ class MethodSpec:
         if "zero_shot" in evals and (self.kind != "smile" or self.prompts == "none"):
             raise ValueError(f"{where}: zero_shot needs a SMILE-VLM model trained with prompts (kind smile, "
                              "prompts metadata or shuffled)")
-        if "classifier" in evals and self.kind != "ce":
-            raise ValueError(f"{where}: the classifier evaluation needs kind ce")
+        if "classifier" in evals and self.kind not in CLASSIFIER_KINDS:
+            raise ValueError(f"{where}: the classifier evaluation needs kind {' or '.join(CLASSIFIER_KINDS)}")
+        if self.kind == "pca_lr" and evals != ("classifier",):
+            raise ValueError(f"{where}: kind pca_lr is scored by its own logistic regression: evals must be "
+                             f"[\"classifier\"], got {list(evals)}")
         if self.kind == "smile" and self.prompts == "none" and (self.loss.beta or self.loss.gamma):
             object.__setattr__(self, "loss", replace(self.loss, beta=0.0, gamma=0.0))
         if self.kind == "smile" and not (self.loss.alpha or self.loss.beta or self.loss.gamma):
@@ -125,7 +132,7 @@ class MethodSpec:
     def supervision(self) -> str:
         """What supervised the training: 'labels', 'category prompts' (the labels choose the prompts), 'shuffled
         prompts (no category information)' or 'none'."""
-        if self.kind == "ce":
+        if self.kind in CLASSIFIER_KINDS:
             return "labels"
         return SUPERVISION[self.prompts]
 
@@ -160,6 +167,8 @@ class MethodSpec:
                 raise ValueError(f"{where}.evals must be a list")
             kwargs["evals"] = tuple(kwargs["evals"])
         kwargs.setdefault("title", name)
+        if kwargs.get("kind") == "pca_lr":
+            kwargs.setdefault("evals", ("classifier",))
         try:
             return cls(name=name, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -358,9 +367,11 @@ class Preset:
 
     synth: data set -> SynthSettings; synth_seed: generator seed; render: RenderConfig overrides (size, yaws,
     n_frames, pitch, canonical: a partial CanonicalSettings object over resources/canonical.json); methods: the
-    method catalogue; experiments: the experiments to run, in report order; ablation: the experiment whose methods
-    give the ablation figure, the gain heatmap, the training curves and the findings ("" for none); workers:
-    training processes ("auto" or an integer).
+    method catalogue; experiments: the experiments to run, in report order; ablation: the experiments whose methods
+    give the ablation figure, the gain heatmap, the training curves and the findings, each one a setting (plus one
+    per cross-data-set test of an experiment that has one); () for none. In the presets file an experiment id or a
+    list of them ("" or [] for none; absent: the first experiment). workers: training processes ("auto" or an
+    integer).
     """
 
     name: str
@@ -370,7 +381,7 @@ class Preset:
     render: dict
     methods: dict[str, MethodSpec]
     experiments: tuple[ExperimentRun, ...]
-    ablation: str
+    ablation: tuple[str, ...]
     workers: str | int = "auto"
 
     def experiment(self, name: str) -> ExperimentRun:
@@ -395,102 +406,16 @@ class Preset:
         if bad:
             raise ValueError(f"preset {self.name!r} has no experiment {bad[0]!r} (it has: {', '.join(known)})")
         runs = tuple(run for run in self.experiments if run.spec.name in names)
-        return replace(self, experiments=runs, ablation=self.ablation if self.ablation in names else "")
+        return replace(self, experiments=runs, ablation=tuple(a for a in self.ablation if a in names))
 
 
-def read_presets_file(path: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
-    """(path, JSON object) of a presets file (default resources/benchmark/presets.json)."""
-    if path is None:
-        from core.resources import resource_path
-
-        src = resource_path(*PRESETS_FILE)
-    else:
-        src = Path(path)
-    return src, read_json_object(src, "benchmark presets")
+#: Names of core.eval.presets importable from here (the file's reader lives there).
+_PRESETS_NAMES = ("PRESETS_FILE", "load_preset", "preset_names", "read_presets_file")
 
 
-def preset_names(path: str | Path | None = None) -> list[str]:
-    src, data = read_presets_file(path)
-    return list(_obj(data.get("presets", {}), f"{src}: presets"))
+def __getattr__(name: str) -> Any:
+    if name in _PRESETS_NAMES:
+        from core.eval import presets
 
-
-def load_preset(name: str, path: str | Path | None = None) -> Preset:
-    """The preset ``name`` of the presets file; ValueError naming the file and the bad entry."""
-    src, data = read_presets_file(path)
-    _unknown(_obj(data, str(src)), {"methods", "experiments", "presets"}, str(src))
-    presets = _obj(data.get("presets", {}), f"{src}: presets")
-    if name not in presets:
-        raise ValueError(f"{src}: no preset {name!r} (presets: {', '.join(presets) or 'none'})")
-    where = f"{src}: presets.{name}"
-    p = _obj(presets[name], where)
-    _unknown(p, {"description", "synth", "render", "train", "experiments", "ablation", "workers"}, where)
-    base = TrainSettings().updated(p.get("train", {}), f"{where}.train")
-
-    methods_raw = _obj(data.get("methods", {}), f"{src}: methods")
-    methods = {m: MethodSpec.from_dict(m, v, base.loss, f"{src}: methods.{m}") for m, v in methods_raw.items()}
-    exps_raw = _obj(data.get("experiments", {}), f"{src}: experiments")
-    specs = {e: ExperimentSpec.from_dict(e, v, f"{src}: experiments.{e}") for e, v in exps_raw.items()}
-
-    render = _obj(p.get("render", {}), f"{where}.render")
-    _unknown(render, {"size", "yaws", "n_frames", "pitch", "canonical"}, f"{where}.render")
-
-    runs = []
-    for exp_name, exp_raw in _obj(p.get("experiments", {}), f"{where}.experiments").items():
-        ew = f"{where}.experiments.{exp_name}"
-        if exp_name not in specs:
-            raise ValueError(f"{ew}: no experiment {exp_name!r} in the experiments catalogue")
-        e = _obj(exp_raw, ew)
-        _unknown(e, {"folds", "methods", "train"}, ew)
-        folds = _int(e.get("folds", 10), f"{ew}.folds", 2)
-        names = e.get("methods")
-        if not isinstance(names, list) or not names:
-            raise ValueError(f"{ew}.methods must be a non-empty list of method ids")
-        for m in names:
-            if m not in methods:
-                raise ValueError(f"{ew}.methods: no method {m!r} in the methods catalogue")
-        train = base.updated(e.get("train", {}), f"{ew}.train") if "train" in e else base
-        runs.append(ExperimentRun(specs[exp_name], folds, tuple(dict.fromkeys(names)), train))
-    if not runs:
-        raise ValueError(f"{where}: no experiments")
-    names_in_preset = [r.spec.name for r in runs]
-    for run in runs:
-        source = run.spec.init_from
-        if source and (source not in names_in_preset or source == run.spec.name):
-            raise ValueError(f"{src}: experiments.{run.spec.name}.init_from: {source!r} is not another experiment "
-                             f"of preset {name!r} ({', '.join(names_in_preset)})")
-        if run.spec.cross is not None and run.spec.cross.dataset == run.spec.dataset:
-            raise ValueError(f"{src}: experiments.{run.spec.name}.cross tests on its own data set")
-
-    synth_raw = _obj(p.get("synth", {}), f"{where}.synth")
-    seed = _int(synth_raw.pop("seed", 0), f"{where}.synth.seed", 0)
-    face_model = synth_raw.pop("face_model", "sfm")
-    if face_model not in ("sfm", "ict"):
-        raise ValueError(f"{where}.synth.face_model must be 'sfm' or 'ict', got {face_model!r}")
-    synth = {}
-    for ds, s in synth_raw.items():
-        sw = f"{where}.synth.{ds}"
-        if ds not in DATASETS:
-            raise ValueError(f"{sw}: unknown data set (expected one of {', '.join(DATASETS)})")
-        s = _obj(s, sw)
-        _unknown(s, {"subjects", "settings"}, sw)
-        synth[ds] = SynthSettings(_int(s.get("subjects"), f"{sw}.subjects", 1), _obj(s.get("settings", {}), sw),
-                                  face_model)
-
-    ablation = p.get("ablation", runs[0].spec.name)
-    if ablation and ablation not in [r.spec.name for r in runs]:
-        raise ValueError(f"{where}.ablation: {ablation!r} is not one of the preset's experiments")
-    workers = p.get("workers", "auto")
-    if workers != "auto":
-        _int(workers, f"{where}.workers", 1)
-    description = p.get("description", "")
-    return Preset(
-        name=name,
-        description=str(description),
-        synth=synth,
-        synth_seed=seed,
-        render=render,
-        methods=methods,
-        experiments=tuple(runs),
-        ablation=ablation,
-        workers=workers,
-    )
+        return getattr(presets, name)
+    raise AttributeError(f"module 'core.eval.config' has no attribute {name!r}")

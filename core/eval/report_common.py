@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from core.eval.config import EVAL_TITLES, MethodSpec, Preset
-from core.eval.metrics import Summary, pooled_confusion, summarize
+from core.eval.metrics import Summary, per_class_ovr_accuracy, pooled_confusion, summarize
 
 
 @dataclass
@@ -37,6 +37,8 @@ class ExperimentInfo:
     cross_codes: tuple[str, ...] = ()
     cross_source: str = ""
     cross_code_labels: dict = field(default_factory=dict)
+    #: method -> a short note shown beside its figures (e.g. pca_lr on user data: which template it registered to)
+    method_notes: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -80,11 +82,13 @@ def aggregate(results: Sequence[dict], codes: Sequence[str] = ()) -> dict[str, A
     for mode in names:
         per = [r["metrics"][mode] for r in results if mode in r["metrics"]]
         labels = per[0]["labels"]
+        ovr = [per_class_ovr_accuracy(m["confusion"], m["labels"]) for m in per]
         entry = {
             "accuracy": summarize(m["accuracy"] for m in per),
             "macro_f1": summarize(m["macro_f1"] for m in per),
             "per_class_f1": {c: summarize(m["per_class_f1"].get(c) for m in per) for c in labels},
             "per_class_accuracy": {c: summarize(m["per_class_accuracy"].get(c) for m in per) for c in labels},
+            "per_class_ovr_accuracy": {c: summarize(o[c] for o in ovr) for c in labels},
             "confusion": pooled_confusion(m["confusion"] for m in per).tolist(),
             "labels": labels,
             "fold_accuracy": [m["accuracy"] for m in per],
@@ -155,6 +159,44 @@ def cell(agg: dict | None, mode: str, metric: str = "accuracy") -> str:
     if not agg or mode not in agg["modes"]:
         return "not run"
     return agg["modes"][mode][metric].format()
+
+
+@dataclass(frozen=True)
+class AblationSetting:
+    """One setting of the ablation figure, gain heatmap and findings: an ablation experiment (``cross`` False, its
+    fold test parts) or its cross-data-set test (``cross`` True, all target codes together); ``paper_column``: the
+    column of the paper's ablation figure (resources/paper_results.json) it stands for."""
+
+    experiment: str
+    title: str
+    cross: bool
+    paper_column: str
+    n_classes: int
+
+
+def ablation_settings(inputs: ReportInputs) -> list[AblationSetting]:
+    """The preset's ablation experiments that were run, each followed by its cross-data-set test when it has one."""
+    out = []
+    for exp in inputs.preset.ablation:
+        info = inputs.infos.get(exp)
+        if info is None:
+            continue
+        n = len(info.class_names)
+        out.append(AblationSetting(exp, info.title, False, exp, n))
+        cross = inputs.preset.experiment(exp).spec.cross
+        if cross is not None and info.cross_codes:
+            out.append(AblationSetting(exp, info.cross_title or cross.title, True, f"{exp}_to_{cross.dataset}", n))
+    return out
+
+
+def setting_accuracy(agg: dict | None, mode: str, setting: AblationSetting) -> Summary | None:
+    """Accuracy (Summary over folds) of ``mode`` in ``setting`` (for a cross setting: over all target codes); None
+    when not run."""
+    if not agg or mode not in agg["modes"]:
+        return None
+    entry = agg["modes"][mode]
+    found = entry.get("cross_all") if setting.cross else entry["accuracy"]
+    return found if found is not None and found.mean is not None else None
 
 
 def ablation_methods(preset: Preset, experiment: str) -> list[str]:

@@ -1,6 +1,7 @@
 """The benchmark report's figures, drawn with matplotlib's Agg canvas directly (no pyplot, no global backend change):
-loss-ablation bars (the paper's Fig. 2), the pairwise accuracy-gain heatmap (Fig. 3; G[i, j] = headline accuracy of
-configuration i minus that of j, in points, (k, k)), confusion matrices pooled over folds and training curves.
+loss-ablation bars grouped by setting (the paper's Fig. 2), the pairwise accuracy-gain heatmaps, one per setting (Fig. 3;
+G[i, j] = zero-shot accuracy of configuration i minus that of j, in points, (k, k)), confusion matrices pooled over
+folds and training curves. A setting is an ablation experiment of the preset or its cross-data-set test.
 """
 
 from __future__ import annotations
@@ -10,8 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from core.eval.metrics import Summary
-from core.eval.report_common import ReportInputs, ablation_methods, headline_mode, mode_title
+from core.eval.report_common import (
+    AblationSetting,
+    ReportInputs,
+    ablation_methods,
+    ablation_settings,
+    headline_mode,
+    mode_title,
+    setting_accuracy,
+)
 
 
 def _figure(width: float, height: float):
@@ -30,74 +38,86 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+#: The one evaluation mode the gain heatmap compares configurations by (the paper's Fig. 3 is zero-shot).
+GAIN_MODE = "zero_shot"
+
+
 def figure_ablation(path: Path, inputs: ReportInputs, aggs: dict) -> Path | None:
-    """Grouped bars (zero-shot and linear-probe accuracy, mean ± std) of the loss ablations (the paper's Fig. 2)."""
-    exp = inputs.preset.ablation
-    if exp not in inputs.infos:
+    """Bars grouped by setting (each ablation experiment, and its cross-data-set test), one bar per configuration
+    that differs from the full method only in the loss weights (full, w/o red-min, w/o vl-align, w/o mv-BT): accuracy
+    mean ± std over folds, one panel per evaluation mode (zero-shot, linear probe); the paper's Fig. 2."""
+    settings = ablation_settings(inputs)
+    names = list(dict.fromkeys(m for st in settings for m in ablation_methods(inputs.preset, st.experiment)
+                               if m in aggs.get(st.experiment, {})))
+    modes = [mode for mode in ("zero_shot", "linear_probe")
+             if any(setting_accuracy(aggs.get(st.experiment, {}).get(m), mode, st) for st in settings for m in names)]
+    if not names or not modes:
         return None
-    names = [m for m in ablation_methods(inputs.preset, exp) if m in aggs.get(exp, {})]
-    if not names:
-        return None
-    modes = [m for m in ("zero_shot", "linear_probe") if any(m in aggs[exp][n]["modes"] for n in names)]
-    fig = _figure(max(5.0, 1.6 * len(names) + 2), 4.0)
-    ax = fig.add_subplot(1, 1, 1)
-    width = 0.8 / max(1, len(modes))
-    x = np.arange(len(names))
-    for j, mode in enumerate(modes):
-        means = [100 * (aggs[exp][n]["modes"].get(mode, {}).get("accuracy", Summary(None, None, 0)).mean or 0.0)
-                 for n in names]
-        stds = [100 * (aggs[exp][n]["modes"].get(mode, {}).get("accuracy", Summary(None, None, 0)).std or 0.0)
-                for n in names]
-        ax.bar(x + (j - (len(modes) - 1) / 2) * width, means, width, yerr=stds, capsize=3, label=mode_title(mode))
-    ax.set_xticks(x)
-    ax.set_xticklabels([inputs.preset.methods[n].title for n in names], rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    chance = 100.0 / max(1, len(inputs.infos[exp].class_names))
-    ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
-    k = inputs.infos[exp].folds.get("k")
-    ax.set_title(f"Loss ablations on {inputs.infos[exp].title} (mean ± std over {k} folds)", fontsize=9)
-    ax.legend(fontsize=8)
+    fig = _figure(max(6.0, 0.5 * len(names) * len(settings) + 3), 3.6 * len(modes) + 0.6)
+    width = 0.8 / len(names)
+    x = np.arange(len(settings))
+    for row, mode in enumerate(modes):
+        ax = fig.add_subplot(len(modes), 1, row + 1)
+        for j, m in enumerate(names):
+            found = [setting_accuracy(aggs.get(st.experiment, {}).get(m), mode, st) for st in settings]
+            means = [100 * s.mean if s else np.nan for s in found]
+            stds = [100 * (s.std or 0.0) if s else 0.0 for s in found]
+            ax.bar(x + (j - (len(names) - 1) / 2) * width, means, width, yerr=stds, capsize=2,
+                   label=inputs.preset.methods[m].title)
+        for i, st in enumerate(settings):
+            ax.hlines(100.0 / max(1, st.n_classes), i - 0.45, i + 0.45, colors="grey", linestyles="--", linewidth=1,
+                      label="chance" if i == 0 else None)
+        ax.set_xticks(x)
+        ax.set_xticklabels([st.title for st in settings], fontsize=8)
+        ax.set_ylabel(f"{mode_title(mode)} accuracy (%)", fontsize=8)
+        ax.set_ylim(0, 122)  # room for the legend above the bars
+        ax.set_yticks(range(0, 101, 20))
+        ax.set_title(f"Loss ablations per setting: {mode_title(mode)} accuracy (mean ± std over folds)", fontsize=9)
+        ax.legend(fontsize=7, ncol=min(5, len(names) + 1), loc="upper center")
     return _save(fig, path)
 
 
-def gain_matrix(inputs: ReportInputs, aggs: dict) -> tuple[list[str], np.ndarray]:
-    """Configurations of the ablation experiment and G[i, j] = headline accuracy of i minus that of j (points)."""
-    exp = inputs.preset.ablation
-    if exp not in inputs.infos:
-        return [], np.zeros((0, 0))
+def gain_matrix(inputs: ReportInputs, aggs: dict, setting: AblationSetting) -> tuple[list[str], np.ndarray]:
+    """Configurations of the setting's experiment that have a zero-shot evaluation, and G[i, j] = zero-shot accuracy
+    of i minus that of j in the setting (points)."""
     names, values = [], []
-    for m in inputs.preset.experiment(exp).methods:
-        agg = aggs.get(exp, {}).get(m)
-        mode = headline_mode(inputs.preset.methods[m])
-        if agg and mode in agg["modes"] and agg["modes"][mode]["accuracy"].mean is not None:
+    for m in inputs.preset.experiment(setting.experiment).methods:
+        found = setting_accuracy(aggs.get(setting.experiment, {}).get(m), GAIN_MODE, setting)
+        if found is not None:
             names.append(m)
-            values.append(100.0 * agg["modes"][mode]["accuracy"].mean)
+            values.append(100.0 * found.mean)
     v = np.asarray(values, dtype=np.float64)
     return names, v[:, None] - v[None, :]
 
 
+def gain_matrices(inputs: ReportInputs, aggs: dict) -> list[tuple[AblationSetting, list[str], np.ndarray]]:
+    """(setting, configurations, gains) of every ablation setting (see gain_matrix)."""
+    return [(st, *gain_matrix(inputs, aggs, st)) for st in ablation_settings(inputs)]
+
+
 def figure_gains(path: Path, inputs: ReportInputs, aggs: dict) -> Path | None:
-    """Heatmap of pairwise accuracy gains between configurations (the paper's Fig. 3)."""
-    names, gains = gain_matrix(inputs, aggs)
-    if len(names) < 2:
+    """Heatmaps of pairwise zero-shot accuracy gains between configurations, one per setting (the paper's Fig. 3)."""
+    panels = [(st, names, gains) for st, names, gains in gain_matrices(inputs, aggs) if len(names) >= 2]
+    if not panels:
         return None
-    labels = [f"{inputs.preset.methods[m].title}\n({mode_title(headline_mode(inputs.preset.methods[m]))})"
-              for m in names]
-    size = 1.0 + 0.9 * len(names)
-    fig = _figure(size + 2.5, size + 1.5)
-    ax = fig.add_subplot(1, 1, 1)
-    bound = max(1.0, float(np.abs(gains).max()))
-    im = ax.imshow(gains, cmap="RdBu", vmin=-bound, vmax=bound)
-    ax.set_xticks(range(len(names)))
-    ax.set_yticks(range(len(names)))
-    ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
-    ax.set_yticklabels(labels, fontsize=7)
-    for i in range(len(names)):
-        for j in range(len(names)):
-            ax.text(j, i, f"{gains[i, j]:+.1f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(im, ax=ax, label="row minus column (accuracy points)")
-    ax.set_title(f"Pairwise accuracy gains on {inputs.infos[inputs.preset.ablation].title}", fontsize=9)
+    size = 1.0 + 0.9 * max(len(names) for _, names, _ in panels)
+    fig = _figure((size + 2.5) * len(panels), size + 2.0)
+    for k, (st, names, gains) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
+        labels = [inputs.preset.methods[m].title for m in names]
+        bound = max(1.0, float(np.abs(gains).max()))
+        im = ax.imshow(gains, cmap="RdBu", vmin=-bound, vmax=bound)
+        ax.set_xticks(range(len(names)))
+        ax.set_yticks(range(len(names)))
+        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
+        ax.set_yticklabels(labels, fontsize=7)
+        for i in range(len(names)):
+            for j in range(len(names)):
+                ax.text(j, i, f"{gains[i, j]:+.1f}", ha="center", va="center", fontsize=7)
+        fig.colorbar(im, ax=ax, label="row minus column (points)", fraction=0.046)
+        ax.set_title(st.title, fontsize=9)
+    fig.suptitle(f"Pairwise {mode_title(GAIN_MODE)} accuracy gains between configurations, per setting "
+                 f"({mode_title(GAIN_MODE)} evaluation only; configurations without one are left out)", fontsize=9)
     return _save(fig, path)
 
 
@@ -145,26 +165,23 @@ def figure_confusions(folder: Path, inputs: ReportInputs, aggs: dict) -> list[Pa
 
 
 def figure_curves(path: Path, inputs: ReportInputs, aggs: dict) -> Path | None:
-    """Training loss per epoch (mean over the folds) of every configuration of the ablation experiment."""
-    exp = inputs.preset.ablation
-    if exp not in inputs.infos:
-        return None
-    items = [(m, aggs[exp][m]["history"]) for m in inputs.preset.experiment(exp).methods
-             if m in aggs.get(exp, {}) and aggs[exp][m]["history"]]
+    """Training loss per epoch (mean over the folds) of every trained configuration of each ablation experiment."""
+    items = [(exp, m, aggs[exp][m]["history"]) for exp in inputs.preset.ablation if exp in inputs.infos
+             for m in inputs.preset.experiment(exp).methods if m in aggs.get(exp, {}) and aggs[exp][m]["history"]]
     if not items:
         return None
     cols = min(4, len(items))
     rows = math.ceil(len(items) / cols)
     fig = _figure(3.2 * cols, 2.6 * rows)
-    for k, (m, history) in enumerate(items):
+    for k, (exp, m, history) in enumerate(items):
         ax = fig.add_subplot(rows, cols, k + 1)
         epochs = np.arange(1, len(history) + 1)
         for key in history[0]:
             ax.plot(epochs, [h[key] for h in history], marker="o", markersize=3, label=key,
                     linewidth=2 if key == "loss" else 1)
-        ax.set_title(inputs.preset.methods[m].title, fontsize=8)
+        ax.set_title(f"{inputs.infos[exp].title}: {inputs.preset.methods[m].title}", fontsize=7)
         ax.set_xlabel("epoch", fontsize=7)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=6)
-    fig.suptitle(f"Training curves on {inputs.infos[exp].title} (mean over folds)", fontsize=9)
+    fig.suptitle("Training curves of the ablation experiments (mean over folds)", fontsize=9)
     return _save(fig, path)

@@ -1,5 +1,6 @@
 """The benchmark report's tables (markdown) and CSV files: Table II/III-like recognition, Table IV-like cross-data-set,
-Table V-like micro-expressions per view, the loss ablations, the plain findings, and the supervision legend.
+Table V-like micro-expressions per view, the loss ablations and the plain findings (per ablation setting: each ablation
+experiment and its cross-data-set test), and the supervision legend.
 
 Every cell of ours is mean ± std over the subject-independent folds, in %; every row states its supervision (the
 string MethodSpec.supervision / eval_supervision gives; one this module does not know is shown as it is). Beside
@@ -14,15 +15,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core.config_io import write_text_atomic
+from core.eval.config import CLASSIFIER_KINDS
 from core.eval.metrics import Summary
 from core.eval.report_common import (
+    AblationSetting,
     ReportInputs,
     ablation_methods,
+    ablation_settings,
     cell,
     cross_accuracy,
     md_table,
     mode_title,
     row_label,
+    setting_accuracy,
 )
 from core.eval.report_paper import (
     CROSS_COLUMN,
@@ -66,6 +71,12 @@ def report_supervisions(inputs: ReportInputs) -> list[str]:
     return list(dict.fromkeys(inputs.preset.methods[m].supervision for m in _methods_in(inputs)))
 
 
+def _noted(text: str, inputs: ReportInputs, exp: str, method: str) -> str:
+    """A cell of ours with the method's note for that experiment (ExperimentInfo.method_notes), if any."""
+    note = inputs.infos[exp].method_notes.get(method) if exp in inputs.infos else None
+    return f"{text} ({note})" if note else text
+
+
 def recognition_table(inputs: ReportInputs, aggs: dict, table: str) -> str | None:
     exps = [run.spec.name for run in inputs.preset.experiments if run.spec.table == table]
     if not exps:
@@ -82,7 +93,7 @@ def recognition_table(inputs: ReportInputs, aggs: dict, table: str) -> str | Non
             row = [row_label(spec, mode), spec.eval_supervision(mode)]
             for e in exps:
                 ran = m in inputs.infos[e].methods
-                row += [cell(aggs.get(e, {}).get(m), mode) if ran else "—",
+                row += [_noted(cell(aggs.get(e, {}).get(m), mode), inputs, e, m) if ran else "—",
                         recognition_cell(inputs.paper, PAPER_TABLES.get(table, (table,)), f"{m}/{mode}", e)]
             rows.append(row)
     parts = [md_table(header, rows)]
@@ -113,8 +124,9 @@ def cross_table(inputs: ReportInputs, aggs: dict) -> str | None:
             for mode in spec.evals:
                 row = [row_label(spec, mode), spec.eval_supervision(mode)]
                 ran = bool(agg and mode in agg["modes"])
-                row += [agg["modes"][mode]["cross"][code].format() if ran else "not run" for code in info.cross_codes]
-                row += [agg["modes"][mode]["cross_all"].format() if ran else "not run",
+                row += [_noted(agg["modes"][mode]["cross"][code].format(), inputs, e, m) if ran else "not run"
+                        for code in info.cross_codes]
+                row += [_noted(agg["modes"][mode]["cross_all"].format(), inputs, e, m) if ran else "not run",
                         paper_cell(inputs.paper, "IV_b", f"{m}/{mode}", CROSS_COLUMN)]
                 rows.append(row)
         parts.append(f"**{info.cross_title}** (trained on {info.title}: {info.source}; tested on {info.cross_source}; "
@@ -148,36 +160,47 @@ def micro_tables(inputs: ReportInputs, aggs: dict) -> str | None:
                 keys = [(f"{mode}@{v}", v) for v in views] + [(mode, "multi-view")]
                 header = ["Metric", "View"] + list(info.class_names) + ["mean"]
                 rows = []
-                for metric, per_class, mean, title in (("f1", "per_class_f1", "macro_f1", "F1 (%)"),
-                                                       ("acc", "per_class_accuracy", "accuracy", "Accuracy (%)")):
+                for metric, per_class, mean, title in (
+                        ("f1", "per_class_f1", "macro_f1", "F1 (%)"),
+                        ("ovr", "per_class_ovr_accuracy", "accuracy", "Accuracy, one-vs-rest (%)"),
+                        ("acc", "per_class_accuracy", "accuracy", "Recall (%)")):
                     for key, name in keys:
                         entry = agg["modes"][key]
                         rows.append([title, name] + [entry[per_class][c].format() for c in info.class_names]
                                     + [entry[mean].format()])
                 parts.append(f"**{info.title}: {spec.title} — {mode_title(mode)}** (supervision: "
-                             f"{spec.eval_supervision(mode)}; {info.source}; mean = macro F1 / accuracy)\n\n"
+                             f"{spec.eval_supervision(mode)}; {info.source}; per class: F1, one-vs-rest accuracy "
+                             "((TP + TN) / n, how we read the paper's per-class 'accuracy') and recall (the share of "
+                             "the class's samples recognised); mean = macro F1 / top-1 accuracy)\n\n"
                              + md_table(header, rows))
     paper = paper_micro_table(inputs.paper)
     return "\n\n".join(parts + ([paper] if paper else []))
 
 
 def ablation_table(inputs: ReportInputs, aggs: dict) -> str | None:
-    exp = inputs.preset.ablation
-    if exp not in inputs.infos:
-        return None
-    names = ablation_methods(inputs.preset, exp)
-    if len(names) < 2:
-        return None
-    header = ["Configuration", "alpha (mv-BT)", "beta (vl-align)", "gamma (red-min)", "Supervision",
-              "zero-shot acc", "linear probe acc", "zero-shot macro F1", "paper (real data)"]
-    rows = []
-    for m in names:
-        spec = inputs.preset.methods[m]
-        agg = aggs.get(exp, {}).get(m)
-        rows.append([spec.title, f"{spec.loss.alpha:g}", f"{spec.loss.beta:g}", f"{spec.loss.gamma:g}",
-                     spec.supervision, cell(agg, "zero_shot"), cell(agg, "linear_probe"),
-                     cell(agg, "zero_shot", "macro_f1"), paper_cell(inputs.paper, "ablation", m, exp)])
-    return md_table(header, rows)
+    """One table per ablation setting (experiment, or its cross-data-set test): the configurations that differ from
+    the full method only in the loss weights, with their weights, supervision, accuracy and the paper's figure."""
+    parts = []
+    for st in ablation_settings(inputs):
+        names = ablation_methods(inputs.preset, st.experiment)
+        if len(names) < 2:
+            continue
+        header = ["Configuration", "alpha (mv-BT)", "beta (vl-align)", "gamma (red-min)", "Supervision",
+                  "zero-shot acc", "linear probe acc"] + ([] if st.cross else ["zero-shot macro F1"])
+        header.append("paper (real data)")
+        rows = []
+        for m in names:
+            spec = inputs.preset.methods[m]
+            agg = aggs.get(st.experiment, {}).get(m)
+            accs = [setting_accuracy(agg, mode, st) for mode in ("zero_shot", "linear_probe")]
+            row = [spec.title, f"{spec.loss.alpha:g}", f"{spec.loss.beta:g}", f"{spec.loss.gamma:g}", spec.supervision]
+            row += [a.format() if a is not None else "not run" for a in accs]
+            if not st.cross:
+                row.append(cell(agg, "zero_shot", "macro_f1"))
+            row.append(paper_cell(inputs.paper, "ablation", m, st.paper_column))
+            rows.append(row)
+        parts.append(f"**{st.title}**\n\n" + md_table(header, rows))
+    return "\n\n".join(parts) if parts else None
 
 
 def _diff(a: Summary, b: Summary) -> float | None:
@@ -201,17 +224,21 @@ def _reading(a_sup: str, b_sup: str) -> str:
 
 
 def findings(inputs: ReportInputs, aggs: dict) -> list[str]:
-    """Plain statements comparing configurations on the ablation experiment, whichever way they come out, each side
-    with its training supervision."""
-    exp = inputs.preset.ablation
-    if exp not in inputs.infos:
-        return []
-    agg = aggs.get(exp, {})
+    """Plain statements comparing configurations in every ablation setting (experiment, or its cross-data-set test),
+    whichever way they come out, each side with its training supervision; each statement starts with its setting."""
+    lines: list[str] = []
+    for st in ablation_settings(inputs):
+        lines += [f"**{st.title}**: {line}" for line in _setting_findings(inputs, aggs, st)]
+    return lines
+
+
+def _setting_findings(inputs: ReportInputs, aggs: dict, st: AblationSetting) -> list[str]:
+    agg = aggs.get(st.experiment, {})
     methods = inputs.preset.methods
     lines: list[str] = []
 
     def acc(m: str, mode: str) -> Summary | None:
-        return agg[m]["modes"][mode]["accuracy"] if m in agg and mode in agg[m]["modes"] else None
+        return setting_accuracy(agg.get(m), mode, st)
 
     def compare(a: str, a_mode: str, b: str, b_mode: str) -> str:
         sa, sb = acc(a, a_mode), acc(b, b_mode)
@@ -222,22 +249,24 @@ def findings(inputs: ReportInputs, aggs: dict) -> list[str]:
         return (f"{methods[a].title} ({mode_title(a_mode)}; {sup_a}) {sa.format()} vs {methods[b].title} "
                 f"({mode_title(b_mode)}; {sup_b}) {sb.format()}: {d:+.1f} points ({verdict})." + _reading(sup_a, sup_b))
 
-    runs = inputs.preset.experiment(exp).methods
+    runs = inputs.preset.experiment(st.experiment).methods
     smile = next((m for m in runs if methods[m].kind == "smile" and methods[m].prompts == "metadata"
                   and methods[m].loss.alpha and methods[m].loss.beta and methods[m].loss.gamma
                   and methods[m].views == "all" and methods[m].fusion == "attention"), None)
-    ce = next((m for m in runs if methods[m].kind == "ce"), None)
-    if smile and ce and acc(ce, "classifier") is not None:
+    if smile is None:
+        return lines
+    # the classifiers trained on the labels: the ce model, the fixed PCA + LR baseline
+    classifiers = [m for m in runs if methods[m].kind in CLASSIFIER_KINDS and acc(m, "classifier") is not None]
+    for b in classifiers:
         for mode in ("zero_shot", "linear_probe"):
             if acc(smile, mode) is not None:
-                lines.append(compare(smile, mode, ce, "classifier"))
-    if smile:
-        for m in runs:
-            if m in (smile, ce):
-                continue
-            for mode in ("zero_shot", "linear_probe"):
-                if acc(smile, mode) is not None and acc(m, mode) is not None:
-                    lines.append(compare(smile, mode, m, mode))
+                lines.append(compare(smile, mode, b, "classifier"))
+    for m in runs:
+        if m == smile or methods[m].kind in CLASSIFIER_KINDS:
+            continue
+        for mode in ("zero_shot", "linear_probe"):
+            if acc(smile, mode) is not None and acc(m, mode) is not None:
+                lines.append(compare(smile, mode, m, mode))
     return lines
 
 

@@ -229,14 +229,23 @@ class BaselineResult:
     confusion: np.ndarray
 
 
+def make_classifier(cfg: BaselineConfig, n_train: int, n_features: int):
+    """The unfitted PCA (``cfg.n_components``, at most n_train - 1 and n_features) -> global scale -> multinomial
+    logistic regression (``cfg.C``) pipeline, for a training part of ``n_train`` rows."""
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    k = max(1, min(cfg.n_components, n_train - 1, n_features))
+    return make_pipeline(PCA(n_components=k, random_state=cfg.seed), _GlobalScale(),
+                         LogisticRegression(C=cfg.C, max_iter=5000))
+
+
 def cross_validate(features: np.ndarray, labels: Sequence[str], groups: Sequence[str],
                    cfg: BaselineConfig = BaselineConfig()) -> BaselineResult:
     """Subject-independent k-fold accuracy of PCA -> global scale -> logistic regression."""
-    from sklearn.decomposition import PCA
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import confusion_matrix
     from sklearn.model_selection import StratifiedGroupKFold
-    from sklearn.pipeline import make_pipeline
 
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(labels)
@@ -249,9 +258,7 @@ def cross_validate(features: np.ndarray, labels: Sequence[str], groups: Sequence
     predicted = np.empty(len(y), dtype=y.dtype)
     fold_acc = []
     for train, test in splitter.split(x, y, g):
-        k = max(1, min(cfg.n_components, len(train) - 1, x.shape[1]))
-        model = make_pipeline(PCA(n_components=k, random_state=cfg.seed), _GlobalScale(),
-                              LogisticRegression(C=cfg.C, max_iter=5000))
+        model = make_classifier(cfg, len(train), x.shape[1])
         model.fit(x[train], y[train])
         predicted[test] = model.predict(x[test])
         fold_acc.append(float((predicted[test] == y[test]).mean()))

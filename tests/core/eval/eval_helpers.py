@@ -84,22 +84,57 @@ class FakeTextEncoder:
         return torch.stack(out) if out else torch.zeros(0, TEXT_DIM)
 
 
-def _write_rows(root: Path, name: str, items):
-    """items: (subject, label, intensity, kind, code) -> files under root/name, manifest root/name.csv."""
+def _grid(n: int = 9, half: float = 40.0) -> np.ndarray:
+    g = np.linspace(-half, half, n)
+    x, y = (a.ravel() for a in np.meshgrid(g, g))
+    return np.stack([x, y, 25.0 * np.exp(-(x**2 + y**2) / 600.0)], axis=1)
+
+
+#: A tiny "mean face" (a 9 x 9 grid around a central bump, mm) for the pca_lr tests.
+GRID = _grid()
+_LABELS = sorted(set(BASIC) | set(MICRO) | set(TASKS.values()))
+
+
+def face_points(label: str, seed: int, neutral: bool = False) -> np.ndarray:
+    """GRID with a bump whose place depends on ``label`` (none when ``neutral``), then a subject's scale, pose and
+    noise drawn from ``seed`` (the same for a neutral and an expressive frame of one sequence)."""
+    rng = np.random.default_rng(seed)
+    p = GRID.copy()
+    if not neutral:
+        angle = 2 * np.pi * _LABELS.index(label) / len(_LABELS)
+        cx, cy = 25 * np.cos(angle), 25 * np.sin(angle)
+        p[:, 2] += 8.0 * np.exp(-((p[:, 0] - cx) ** 2 + (p[:, 1] - cy) ** 2) / 150.0)
+    a = rng.normal(0, 0.05)
+    rot = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    return rng.uniform(0.95, 1.05) * p @ rot.T + rng.normal(0, 2, 3) + rng.normal(0, 0.2, p.shape)
+
+
+def _obj(points: np.ndarray) -> str:
+    return "".join(f"v {x:.4f} {y:.4f} {z:.4f}\n" for x, y, z in points)
+
+
+def _write_rows(root: Path, name: str, items, shapes: bool = False):
+    """items: (subject, label, intensity, kind, code) -> files under root/name, manifest root/name.csv. shapes: the
+    files hold face_points (4D: a neutral and an expressive frame), else one vertex each."""
+    import zlib
+
     from core.datasets import ManifestRow, write_manifest
 
     rows = []
     for i, (subject, label, intensity, kind, code) in enumerate(items):
+        seed = zlib.crc32(f"{name}/{subject}/{i}".encode())
         if kind == "3d":
             path = root / name / f"{subject}_{i:03d}.obj"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"# {name} {subject} {i}\nv 0 0 {i}\n")
+            path.write_text(_obj(face_points(label, seed)) if shapes else f"# {name} {subject} {i}\nv 0 0 {i}\n")
             n_frames = 1
         else:
             path = root / name / subject / f"seq{i:03d}"
             path.mkdir(parents=True, exist_ok=True)
             for f in range(2):
-                (path / f"{f:03d}.obj").write_text(f"# {name} {subject} {i} {f}\nv 0 {f} {i}\n")
+                text = _obj(face_points(label, seed, neutral=f == 0)) if shapes else \
+                    f"# {name} {subject} {i} {f}\nv 0 {f} {i}\n"
+                (path / f"{f:03d}.obj").write_text(text)
             n_frames = 2
         rows.append(ManifestRow(path=path, subject=subject, label=label, intensity=intensity, kind=kind,
                                 n_frames=n_frames, dataset=name, code=code))
@@ -107,9 +142,10 @@ def _write_rows(root: Path, name: str, items):
 
 
 def fake_benchmark(root: Path, subjects: int = 3, folds: int = 2, methods_subset1=None, extra_prompts=True,
-                   embed_dim: int = 16):
-    """User manifests for the five data sets (tiny files), their views already in OUT/cache, and a presets file
-    with one tiny preset "tiny". Returns (presets path, {data set: manifest}, out folder)."""
+                   embed_dim: int = 16, methods=None, ablation="bu3dfe_subset1", shapes=False):
+    """User manifests for the five data sets (tiny files; shapes: face_points), their views already in OUT/cache,
+    and a presets file with one tiny preset "tiny" (methods: experiment -> method ids, default ["smile_vlm"] beyond
+    Subset I; ablation: the preset's ablation). Returns (presets path, {data set: manifest}, out folder)."""
     from core.eval.config import read_presets_file
     from core.render import RenderCache, RenderConfig
 
@@ -126,7 +162,7 @@ def fake_benchmark(root: Path, subjects: int = 3, folds: int = 2, methods_subset
     }
     data, all_rows = {}, []
     for name, its in items.items():
-        rows, manifest = _write_rows(root / "datasets", name, its)
+        rows, manifest = _write_rows(root / "datasets", name, its, shapes)
         data[name] = manifest
         all_rows += rows
     out = root / "out"
@@ -147,14 +183,14 @@ def fake_benchmark(root: Path, subjects: int = 3, folds: int = 2, methods_subset
                                   "no_mvbt"]
     exps = {"bu3dfe_subset1": {"folds": folds, "methods": subset1}}
     for e in ("bu3dfe_subset2", "bosphorus", "bu4dfe", "bp4d", "4dme"):
-        exps[e] = {"folds": folds, "methods": ["smile_vlm"]}
+        exps[e] = {"folds": folds, "methods": (methods or {}).get(e, ["smile_vlm"])}
     presets["presets"] = {"tiny": {
         "description": "tiny fake preset for tests",
         "synth": {ds: {"subjects": 1} for ds in ("bu3dfe", "bosphorus", "bu4dfe", "bp4d", "4dme")},
         "render": render,
         "train": {"epochs": 1, "batch_size": 4, "knn_k": 3,
                   "model": {"embed_dim": embed_dim, "proj_hidden": 32, "fusion_hidden": 8}},
-        "ablation": "bu3dfe_subset1",
+        "ablation": ablation,
         "workers": 1,
         "experiments": exps,
     }}

@@ -29,7 +29,9 @@ def fake_text(monkeypatch):
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
-    presets, data, out = fake_benchmark(root)
+    # loss ablations on two settings' experiments (BU-4DFE also gives its cross-data-set test as a third setting)
+    presets, data, out = fake_benchmark(root, methods={"bu4dfe": ["smile_vlm", "no_redmin"]},
+                                        ablation=["bu3dfe_subset1", "bu4dfe"])
     mp = pytest.MonkeyPatch()
     mp.setattr(core.text, "build_text_encoder", lambda spec="minilm", device=None: FakeTextEncoder())
     try:
@@ -43,7 +45,7 @@ def finished(tmp_path_factory):
 def test_report_holds_every_table_and_file(finished):
     config, summary = finished
     out = config.out
-    assert summary.jobs == summary.trained == 8 * 2 + 5 * 2 and summary.reused == 0
+    assert summary.jobs == summary.trained == 8 * 2 + 5 * 2 + 2 and summary.reused == 0
     text = (out / "report.md").read_text()
     for heading in TABLE_HEADINGS:
         assert heading in text, heading
@@ -75,7 +77,13 @@ def test_report_holds_every_table_and_file(finished):
     assert set(doc["experiments"]) == {"bu3dfe_subset1", "bu3dfe_subset2", "bosphorus", "bu4dfe", "bp4d", "4dme"}
     acc = doc["experiments"]["bu3dfe_subset1"]["methods"]["smile_vlm"]["modes"]["zero_shot"]["accuracy"]
     assert acc["n"] == 2 and 0.0 <= acc["mean"] <= 1.0
-    assert len(doc["gain_heatmap"]["configurations"]) == 8
+    # one heatmap per setting, zero-shot configurations only (not ce, not mv-BT only)
+    heat = doc["gain_heatmap"]
+    assert heat["mode"] == "zero_shot"
+    assert [(s["setting"], len(s["configurations"])) for s in heat["settings"]] == [
+        ("BU-3DFE Subset I", 6), ("BU-4DFE", 2), ("BU-4DFE -> BP4D (tasks T1, T8)", 2)]
+    assert "## Loss ablations (BU-3DFE Subset I, BU-4DFE, BU-4DFE -> BP4D (tasks T1, T8); the paper's Fig. 2)" in text
+    assert "- **BU-4DFE -> BP4D (tasks T1, T8)**: SMILE-VLM (zero-shot; category prompts)" in text
     csv_lines = (out / "summary.csv").read_text().splitlines()
     assert csv_lines[0] == "experiment,method,mode,supervision,metric,mean,std,n_folds"
     assert any(line.startswith("bu4dfe,smile_vlm,zero_shot,category prompts,cross_accuracy:T1,") for line in csv_lines)
@@ -217,3 +225,58 @@ def test_helpers():
     assert resolve_workers(None, "cuda")[0] == 1
     workers, threads = resolve_workers(2, "cpu")
     assert workers == 2 and threads >= 1
+
+
+def _grid_template(monkeypatch):
+    import core.eval.pca_lr as pca_lr
+
+    from .eval_helpers import GRID
+
+    monkeypatch.setattr(pca_lr, "load_template",
+                        lambda dataset, synth, models=None: pca_lr.Template(GRID, "grid", "template: a test grid"))
+
+
+def test_pca_lr_baseline_runs_on_the_benchmark_folds(tmp_path, monkeypatch):
+    presets, data, out = fake_benchmark(tmp_path, methods_subset1=["pca_lr"], methods={"bu4dfe": ["pca_lr"]},
+                                        shapes=True)
+    _grid_template(monkeypatch)
+    config = BenchmarkConfig("tiny", out, data=data, presets_file=presets, only=("bu3dfe_subset1", "bu4dfe"),
+                             progress=False, threads=1, device="cpu")
+    summary = run_benchmark(config)
+    assert summary.jobs == 0  # nothing to train
+    plan = json.loads((out / "folds" / "bu3dfe_subset1.json").read_text())
+    for fold in range(plan["k"]):
+        r = json.loads((out / "runs" / "bu3dfe_subset1" / "pca_lr" / f"fold_{fold:02d}.json").read_text())
+        assert sorted(r["test_subjects"]) == sorted(plan["folds"][str(fold)])  # the other methods' folds
+        assert set(r["test_subjects"]).isdisjoint(r["train_subjects"])
+    assert len(list((out / "work" / "pca_lr").glob("*.npy"))) == 3  # bu3dfe, bu4dfe, bp4d under bu4dfe's template
+    text = (out / "report.md").read_text()
+    row = "| PCA + logistic regression on registered vertices (fixed baseline) — classifier | labels | "
+    assert text.count(row) == 3  # Tables II, III and the cross-data-set table
+    assert text.count("(template: the ICT mean face)") >= 4  # II, III and the cross table's three cells
+    assert "on BU-3DFE Subset I: the template: a test grid." in text
+    doc = json.loads((out / "results.json").read_text())
+    acc = doc["experiments"]["bu3dfe_subset1"]["methods"]["pca_lr"]["modes"]["classifier"]["accuracy"]
+    assert acc["n"] == 2 and acc["mean"] > 0.5  # six classes; the class bumps survive the registration
+    stamp = (out / "runs" / "bu4dfe" / "pca_lr" / "fold_00.json").stat().st_mtime_ns
+    run_benchmark(config)  # reused, not recomputed
+    assert (out / "runs" / "bu4dfe" / "pca_lr" / "fold_00.json").stat().st_mtime_ns == stamp
+
+
+def test_pca_lr_without_face_model_files_is_reported_not_fatal(tmp_path, monkeypatch):
+    import core.synth.face_models as face_models
+    from core.synth.model import ModelFileError
+
+    def missing(name="ict", model_dir=None, au_table=None):
+        raise ModelFileError("/nowhere/ict_face_model_light.npz", "ICT face model not found")
+
+    monkeypatch.setattr(face_models, "load_face_model", missing)
+    presets, data, out = fake_benchmark(tmp_path, methods_subset1=["pca_lr", "ce"])
+    summary = run_benchmark(BenchmarkConfig("tiny", out, data=data, presets_file=presets, only=("bu3dfe_subset1",),
+                                            progress=False, threads=1, device="cpu"))
+    assert summary.trained == 2  # the ce folds
+    text = (out / "report.md").read_text()
+    assert ("PCA + logistic regression on registered vertices (fixed baseline) was not run on BU-3DFE Subset I: no "
+            "registration template (/nowhere/ict_face_model_light.npz: ICT face model not found)") in text
+    assert "| PCA + logistic regression on registered vertices (fixed baseline) — classifier | labels | not run |" \
+        in text

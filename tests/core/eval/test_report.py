@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,123 @@ def test_cross_accuracy_over_several_codes():
 def test_md_table_escapes_pipes():
     text = md_table(["a", "b"], [["x|y", "z"]])
     assert text.splitlines() == ["| a | b |", "|---|---|", "| x\\|y | z |"]
+
+
+# ------------------------------------------------------------------------------------------------ ablation settings
+Y = ["a", "b", "a", "b"]
+PRED = {1.0: ["a", "b", "a", "b"], 0.75: ["a", "b", "a", "a"], 0.5: ["a", "a", "a", "a"]}
+CROSS = {"labels": ["a", "a", "b"], "codes": ["T1", "T1", "T8"]}
+CROSS_PRED = {2 / 3: ["a", "b", "b"], 1 / 3: ["b", "a", "a"]}
+
+
+def _fold_result(fold, accuracies, cross=None):
+    """A stored fold result with the given accuracy per mode (and the cross-data-set accuracy per mode)."""
+    return {
+        "fold": fold, "key": f"k{fold}", "test_subjects": [f"S{fold}"],
+        "metrics": {mode: classification_metrics(Y, PRED[a], LABELS).to_dict() for mode, a in accuracies.items()},
+        "cross": None if cross is None else {**CROSS, "predictions": {m: CROSS_PRED[a] for m, a in cross.items()}},
+        "history": [{"loss": 1.0}], "view_weights": [1.0], "train_seconds": 1.0, "samples_per_s": 1.0,
+        "seconds": 1.0,
+    }
+
+
+def _ablation_inputs():
+    from dataclasses import replace
+
+    from core.eval.config import load_preset
+    from core.eval.report import ExperimentInfo, ReportInputs
+
+    preset = load_preset("smoke").only(["bu3dfe_subset1", "bu4dfe"])
+    ablations = ("smile_vlm", "no_redmin", "no_vlalign", "no_mvbt")
+    runs = (replace(preset.experiments[0], methods=ablations + ("ce", "pca_lr", "mvbt_only")),
+            replace(preset.experiments[1], methods=ablations[:2]))
+    preset = replace(preset, experiments=runs, ablation=("bu3dfe_subset1", "bu4dfe"))
+    accs = {
+        "bu3dfe_subset1": {"smile_vlm": {"zero_shot": 1.0, "linear_probe": 0.75},
+                           "no_redmin": {"zero_shot": 0.75, "linear_probe": 0.5},
+                           "no_vlalign": {"zero_shot": 0.5, "linear_probe": 0.5},
+                           "no_mvbt": {"zero_shot": 0.5, "linear_probe": 1.0},
+                           "ce": {"classifier": 0.75}, "pca_lr": {"classifier": 0.5},
+                           "mvbt_only": {"linear_probe": 0.75}},
+        "bu4dfe": {"smile_vlm": {"zero_shot": 0.75, "linear_probe": 0.75},
+                   "no_redmin": {"zero_shot": 1.0, "linear_probe": 0.5}},
+    }
+    cross = {"smile_vlm": {"zero_shot": 2 / 3, "linear_probe": 1 / 3},
+             "no_redmin": {"zero_shot": 1 / 3, "linear_probe": 1 / 3}}
+    results = {exp: {m: [_fold_result(f, a, cross.get(m) if exp == "bu4dfe" else None) for f in (0, 1)]
+                     for m, a in by_method.items()} for exp, by_method in accs.items()}
+    infos = {}
+    for run in runs:
+        spec = run.spec
+        infos[spec.name] = ExperimentInfo(
+            spec.name, spec.title, spec.table, "user data: /x", 8, 2, LABELS, ("front",), {"k": 2}, run.methods,
+            cross_title=spec.cross.title if spec.cross else "", cross_codes=spec.cross.codes if spec.cross else (),
+            cross_source="user data: /y" if spec.cross else "",
+            method_notes={"pca_lr": "template: the ICT mean face"} if spec.name == "bu3dfe_subset1" else {})
+    return ReportInputs(preset, infos, results, {}, {}, load_paper_results(), [])
+
+
+def test_ablation_settings_and_zero_shot_gains():
+    from core.eval.report import ablation_settings, build_aggregates, gain_matrices
+
+    inputs = _ablation_inputs()
+    aggs = build_aggregates(inputs)
+    settings = ablation_settings(inputs)
+    assert [(s.experiment, s.title, s.cross, s.paper_column) for s in settings] == [
+        ("bu3dfe_subset1", "BU-3DFE Subset I", False, "bu3dfe_subset1"),
+        ("bu4dfe", "BU-4DFE", False, "bu4dfe"),
+        ("bu4dfe", "BU-4DFE -> BP4D (tasks T1, T8)", True, "bu4dfe_to_bp4d"),
+    ]
+    (s1, names1, g1), (s2, names2, g2), (s3, names3, g3) = gain_matrices(inputs, aggs)
+    # zero-shot only: ce, pca_lr (classifier) and mv-BT only (linear probe) have no zero-shot accuracy
+    assert names1 == ["smile_vlm", "no_redmin", "no_vlalign", "no_mvbt"]
+    assert g1[0].tolist() == pytest.approx([0.0, 25.0, 50.0, 50.0])  # not no_mvbt's linear probe (100 %)
+    assert names2 == names3 == ["smile_vlm", "no_redmin"]
+    assert g2[0, 1] == pytest.approx(-25.0) and g3[0, 1] == pytest.approx(100 / 3)  # the cross setting: T1 + T8
+
+
+def test_report_has_ablations_per_setting(tmp_path):
+    from core.eval.report import write_report
+
+    paths = write_report(tmp_path, _ablation_inputs())
+    text = paths["report"].read_text()
+    assert "## Loss ablations (BU-3DFE Subset I, BU-4DFE, BU-4DFE -> BP4D (tasks T1, T8); the paper's Fig. 2)" in text
+    for title in ("**BU-3DFE Subset I**", "**BU-4DFE**", "**BU-4DFE -> BP4D (tasks T1, T8)**"):
+        assert f"{title}\n\n| Configuration |" in text
+    # the cross setting: accuracy over both target tasks, no macro F1 column
+    assert "| SMILE-VLM | 1 | 1 | 1 | category prompts | 66.7 ± 0.0 | 33.3 ± 0.0 | figure only, not transcribed |" \
+        in text
+    assert "| SMILE-VLM w/o red-min (gamma = 0) | 1 | 1 | 0 | category prompts | 75.0 ± 0.0 | 50.0 ± 0.0 | " \
+           "73.3 ± 0.0 | figure only, not transcribed |" in text
+    # findings per setting, the fixed baseline among the label-trained classifiers
+    assert ("- **BU-3DFE Subset I**: SMILE-VLM (zero-shot; category prompts) 100.0 ± 0.0 vs PCA + logistic "
+            "regression on registered vertices (fixed baseline) (classifier; labels) 50.0 ± 0.0: +50.0 points "
+            "(higher).") in text
+    assert ("- **BU-4DFE -> BP4D (tasks T1, T8)**: SMILE-VLM (zero-shot; category prompts) 66.7 ± 0.0 vs SMILE-VLM "
+            "w/o red-min (gamma = 0) (zero-shot; category prompts) 33.3 ± 0.0: +33.3 points (higher).") in text
+    assert "- **BU-4DFE**: SMILE-VLM (zero-shot; category prompts) 75.0 ± 0.0 vs SMILE-VLM w/o red-min" in text
+    # the baseline's row in Table II says which template it registered to
+    assert "| PCA + logistic regression on registered vertices (fixed baseline) — classifier | labels | 50.0 ± 0.0 " \
+           "(template: the ICT mean face) |" in text
+    assert "zero-shot accuracy only" in text
+    doc = json.loads(paths["results_json"].read_text())
+    heat = doc["gain_heatmap"]
+    assert heat["mode"] == "zero_shot"
+    assert [(s["setting"], s["cross"], len(s["configurations"])) for s in heat["settings"]] == [
+        ("BU-3DFE Subset I", False, 4), ("BU-4DFE", False, 2), ("BU-4DFE -> BP4D (tasks T1, T8)", True, 2)]
+    for name in ("ablation", "gain_heatmap", "training_curves"):
+        assert paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_ablation_gives_no_ablation_parts(tmp_path):
+    from dataclasses import replace
+
+    from core.eval.report import write_report
+
+    inputs = _ablation_inputs()
+    inputs.preset = replace(inputs.preset, ablation=())
+    paths = write_report(tmp_path, inputs)
+    assert not {"ablation", "gain_heatmap", "training_curves"} & set(paths)
+    text = paths["report"].read_text()
+    assert "## Loss ablations" not in text and "## What the numbers say" not in text
+    assert json.loads(paths["results_json"].read_text())["gain_heatmap"]["settings"] == []
