@@ -40,5 +40,9 @@ def normalize_views(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]
         raise ValueError(f"mean and std must have 3 entries with std > 0, got {mean} and {std}")
     m = torch.tensor(mean, dtype=torch.float32, device=x.device).view(3, 1, 1)
     s = torch.tensor(std, dtype=torch.float32, device=x.device).view(3, 1, 1)
-    x01 = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-    return (x01 - m) / s
+    # One float32 copy, normalised in place: the same arithmetic as (x.float() / 255 - m) / s, bit for bit,
+    # without two more full-size temporaries (the training step normalises 3B x N views at once).
+    out = x.to(torch.float32, copy=True)
+    if x.dtype == torch.uint8:
+        out.div_(255.0)
+    return out.sub_(m).div_(s)

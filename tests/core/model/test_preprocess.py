@@ -33,3 +33,26 @@ def test_normalize_refuses_bad_input():
         normalize_views(torch.zeros(2, 4, 4, 4, dtype=torch.uint8), IMAGENET_MEAN, IMAGENET_STD)
     with pytest.raises(ValueError):
         normalize_views(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), IMAGENET_MEAN, (1, 0, 1))
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32, torch.float64, torch.bfloat16])
+def test_normalize_is_bitwise_the_plain_formula_and_leaves_its_input_alone(dtype):
+    g = torch.Generator().manual_seed(0)
+    if dtype == torch.uint8:
+        x = torch.randint(0, 256, (2, 3, 5, 6), dtype=dtype, generator=g)
+        expected = (x.float() / 255.0 - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(
+            3, 1, 1
+        )
+    else:
+        x = torch.rand(2, 3, 5, 6, generator=g).to(dtype)
+        expected = (x.float() - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    before = x.clone()
+    out = normalize_views(x, IMAGENET_MEAN, IMAGENET_STD)
+    assert out.dtype == torch.float32 and torch.equal(out, expected)
+    assert torch.equal(x, before)
+
+
+def test_normalize_passes_gradients_to_a_float_input():
+    x = torch.rand(2, 3, 4, 4, requires_grad=True)
+    normalize_views(x, IMAGENET_MEAN, IMAGENET_STD).sum().backward()
+    assert torch.allclose(x.grad[0, 1], torch.full((4, 4), 1 / IMAGENET_STD[1]))
