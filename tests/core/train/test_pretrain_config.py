@@ -16,7 +16,7 @@ def test_defaults_come_from_resources_and_model_json():
     cfg = load_pretrain_config()
     assert cfg.lr == 1e-4 and cfg.weight_decay == 1e-5 and cfg.prompts == "metadata"
     assert cfg.model == ModelConfig.default()
-    assert cfg.loss == LossWeights()
+    assert cfg.loss == LossWeights(bt_scale="per_dim")  # the recipe of resources/pretrain.json (README: Training recipe)
     assert cfg.supervision == "category-prompts"
     assert default_settings()["batch_size"] == cfg.batch_size
 
