@@ -265,7 +265,9 @@ class MainWindow(QMainWindow):
         self._restore_prompt_draft()
         if checkpoint:
             self.use_checkpoint(checkpoint, self.options.prompts or None)
-        if (not checkpoint or shipped) and self.options.first_run:
+        if shipped and self.options.first_run:  # the demo set after the model: loading it first keeps start-up short
+            self.modelReady.connect(self._first_run_after_model, Qt.SingleShotConnection)
+        elif not checkpoint and self.options.first_run:
             self.start_first_run()
         elif not checkpoint:
             self.show_message("No model yet: open a checkpoint (File \u25b8 Open checkpoint\u2026) or train one.",
@@ -304,6 +306,9 @@ class MainWindow(QMainWindow):
                 draft.unlink()
         except (ValueError, OSError) as exc:
             print(f"SMILE-VLM Analyzer: cannot keep the unsaved prompt edits in {draft}: {exc}", file=sys.stderr)
+
+    def _first_run_after_model(self) -> None:
+        self.start_first_run()
 
     def start_first_run(self) -> None:
         """Build the demo in a child process with a (non-modal) progress dialog."""

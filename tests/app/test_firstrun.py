@@ -112,6 +112,7 @@ def test_first_start_uses_the_shipped_model_at_once(qtbot, data_dir, tmp_path, t
     w.show()
     with qtbot.waitSignal(w.modelReady, timeout=120_000):
         w.start()
-        assert w.firstrun is not None  # the demo set is built behind it
+        assert w.firstrun is None  # the model loads first
     assert w.controller.checkpoint == str(shipped / "model.ckpt")
+    qtbot.waitUntil(lambda: w.firstrun is not None, timeout=10_000)  # then the demo set is built behind it
     w.close()
