@@ -400,11 +400,14 @@ class Preset:
         return list(out)
 
     def only(self, names: list[str]) -> Preset:
-        """This preset restricted to the experiments ``names`` (ValueError for an unknown name)."""
+        """This preset restricted to the experiments ``names`` (ValueError for an unknown name); an experiment that
+        is fine-tuned from another (init_from) brings that one along."""
         known = [run.spec.name for run in self.experiments]
         bad = [n for n in names if n not in known]
         if bad:
             raise ValueError(f"preset {self.name!r} has no experiment {bad[0]!r} (it has: {', '.join(known)})")
+        names = list(names) + [run.spec.init_from for run in self.experiments
+                               if run.spec.name in names and run.spec.init_from]
         runs = tuple(run for run in self.experiments if run.spec.name in names)
         return replace(self, experiments=runs, ablation=tuple(a for a in self.ablation if a in names))
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "train"))
 import core.train.pretraining as pretraining  # noqa: E402
 from core.cli import pretrain_cmd  # noqa: E402
 from core.model.checkpoint import load_checkpoint  # noqa: E402
-from core.train import PretrainConfig, pretrain, read_log  # noqa: E402
+from core.train import pretrain, read_log  # noqa: E402
 
 from pretrain_helpers import fake_build_text_encoder, make_dataset, state_digest, tiny_settings  # noqa: E402
 
@@ -94,7 +94,10 @@ def test_sigterm_stops_with_a_checkpoint_and_resume_matches(tmp_path, monkeypatc
     assert "done: 2 epochs, 6 steps" in capsys.readouterr().out
     resumed = load_checkpoint(run_dir / "last.ckpt").model_state
 
-    reference = pretrain(PretrainConfig.from_dict(settings), tmp_path / "reference")
+    from core.train.pretrain_config import load_pretrain_config
+
+    # the same layering as the command (resources/pretrain.json under the config file), not the bare dataclass
+    reference = pretrain(load_pretrain_config(config_file, {}), tmp_path / "reference")
     assert reference.step == 6
     assert state_digest(resumed) == state_digest(load_checkpoint(tmp_path / "reference" / "last.ckpt").model_state)
 

@@ -61,7 +61,8 @@ def test_report_holds_every_table_and_file(finished):
     assert text.count("not comparable one to one") >= 6
     # Table V: one row per view, ours and the paper's
     for view in ("left", "right", "front", "multi-view"):
-        assert f"| F1 (%) | {view} | " in text and f"| Accuracy (%) | {view} | " in text
+        assert f"| F1 (%) | {view} | " in text and f"| Recall (%) | {view} | " in text
+        assert f"| Accuracy, one-vs-rest (%) | {view} | " in text
     assert "| F1 (0–1) | Left [56] | supervised | 0.5971 |" in text
     # supervision, stated plainly
     assert "label-derived language" in text and "never saw" not in text and "only place" not in text
@@ -214,9 +215,10 @@ def test_4dme_fine_tunes_the_bu4dfe_pretrained_model(finished):
     assert "text_proj.weight" in state
     info = json.loads(sources[0].with_suffix(".json").read_text())
     assert info["experiment"] == "bu4dfe" and info["samples"] == 18  # every BU-4DFE sample (3 subjects x 6)
-    with pytest.raises(ValueError, match="run them together"):
-        run_benchmark(BenchmarkConfig("tiny", config.out, data=config.data, presets_file=config.presets_file,
-                                      progress=False, threads=1, only=("4dme",)))
+    from core.eval.config import load_preset
+
+    assert [r.spec.name for r in load_preset("tiny", config.presets_file).only(["4dme"]).experiments] == [
+        "bu4dfe", "4dme"]  # --only 4dme brings its source experiment along
 
 
 def test_helpers():
