@@ -695,6 +695,8 @@ class MainWindow(QMainWindow):
             self.batch.cancel()
             if self.firstrun is not None:
                 self.firstrun.shutdown()
+            if self.firstrun_dialog is not None:  # a top-level dialog left open would keep the application running
+                self.firstrun_dialog.hide()
             self.training.shutdown()
             if self.model_card_dialog is not None:
                 self.model_card_dialog.close()

@@ -199,7 +199,12 @@ def run_benchmark(args) -> None:
     startup = measure_startup(checkpoint, bench_data)
     from core.release.install import shipped_model_dir
 
-    first = measure_startup("", os.path.join(tmp, "fresh")) if shipped_model_dir() is not None else None
+    first = None
+    if shipped_model_dir() is not None:
+        try:
+            first = measure_startup("", os.path.join(tmp, "fresh"))
+        except (subprocess.TimeoutExpired, RuntimeError) as exc:  # known issue: see the README's Performance notes
+            print(f"first start: the child process did not finish ({type(exc).__name__})")
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(AppOptions(checkpoint=checkpoint, first_run=False, data_dir=bench_data))
