@@ -16,9 +16,8 @@ the text -> vision direction (for each text j the softmax runs over the visual e
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from core.losses.vl_align import check_inputs
+from core.losses.vl_align import check_inputs, similarity_logits
 
 
 def class_aware_vl_align(
@@ -35,9 +34,7 @@ def class_aware_vl_align(
         raise ValueError(f"classes must be (B,) = ({batch},), got shape {tuple(classes.shape)}")
     if classes.dtype.is_floating_point or classes.dtype == torch.bool:
         raise ValueError(f"classes must hold integer class indices, got dtype {classes.dtype}")
-    visual = F.normalize(torch.cat([z_views, z_fused.unsqueeze(0)], dim=0).float(), dim=-1)  # (N+1, B, D)
-    text = F.normalize(z_text.float(), dim=-1)
-    logits = visual @ text.T / tau  # (N+1, B, B)
+    logits = similarity_logits(z_views, z_fused, z_text, tau)  # (N+1, B, B), as in Eq. 6
     classes = classes.to(logits.device)
     positive = (classes[:, None] == classes[None, :]).to(logits.dtype)  # (B, B), symmetric, diagonal 1
     weight = positive / positive.sum(dim=1, keepdim=True)  # each row averages over its positives

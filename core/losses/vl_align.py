@@ -35,6 +35,14 @@ def check_inputs(z_views: torch.Tensor, z_fused: torch.Tensor, z_text: torch.Ten
     return batch
 
 
+def similarity_logits(z_views: torch.Tensor, z_fused: torch.Tensor, z_text: torch.Tensor, tau: float) -> torch.Tensor:
+    """(N+1, B, B) logits [i, b, j] = cos(v_{i,b}, t_j) / tau of the N views and the fused embedding (last) against
+    every text of the batch (inputs already checked by :func:`check_inputs`)."""
+    visual = F.normalize(torch.cat([z_views, z_fused.unsqueeze(0)], dim=0).float(), dim=-1)  # (N+1, B, D)
+    text = F.normalize(z_text.float(), dim=-1)
+    return visual @ text.T / tau
+
+
 def vl_align(
     z_views: torch.Tensor,
     z_fused: torch.Tensor,
@@ -44,10 +52,7 @@ def vl_align(
 ) -> torch.Tensor:
     """Scalar vision-language InfoNCE loss over N views plus the fused embedding."""
     batch = check_inputs(z_views, z_fused, z_text, tau)
-    visual = torch.cat([z_views, z_fused.unsqueeze(0)], dim=0).float()  # (N+1, B, D)
-    visual = F.normalize(visual, dim=-1)
-    text = F.normalize(z_text.float(), dim=-1)
-    logits = visual @ text.T / tau  # (N+1, B, B): [i, b, j] = cos(v_{i,b}, t_j) / tau
+    logits = similarity_logits(z_views, z_fused, z_text, tau)
     idx = torch.arange(batch, device=logits.device)
     v2t = -logits.log_softmax(dim=-1)[:, idx, idx].mean()
     if not symmetric:
