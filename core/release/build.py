@@ -181,7 +181,7 @@ def build_model(
                            step=ckpt.step, config=ckpt.config, extra=extra)
     digest = file_sha256(path)
     (out / SHA_NAME).write_text(f"{digest}  {CHECKPOINT_NAME}\n", encoding="utf-8")
-    card_path = write_release_card(config, pcfg, path, digest, train_sets, held_sets, evaluation, calibration,
+    card_path = write_release_card(config, pcfg, path, digest, train_sets, evaluation, calibration,
                                    summary, seconds)
     log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, sha256 {digest[:16]}…) and {card_path}")
     return BuildResult(path, card_path, digest, evaluation, calibration, seconds)
@@ -204,12 +204,13 @@ def _describe_sets(sets: list[tuple[SetSpec, list]]) -> list[dict]:
     return out
 
 
-def write_release_card(config, pcfg, checkpoint: Path, digest: str, train_sets, held_sets, evaluation, calibration,
+def write_release_card(config, pcfg, checkpoint: Path, digest: str, train_sets, evaluation, calibration,
                        summary, seconds) -> Path:
     """The model card (JSON + Markdown) beside the checkpoint."""
     from core.model.card import ModelCard, write_card
 
     loss = pcfg.to_dict().get("loss", {})
+    described = _describe_sets(train_sets)
     card = ModelCard(
         name=f"{config.name} ({date.today().isoformat()})",
         created=date.today().isoformat(),
@@ -218,8 +219,8 @@ def write_release_card(config, pcfg, checkpoint: Path, digest: str, train_sets, 
         training={
             "data": "synthetic faces only: " + ", ".join(
                 f"{d['subjects']} {d['face_model']} subjects ({d['generator']}, {d['samples']} samples)"
-                for d in _describe_sets(train_sets)),
-            "sets": _describe_sets(train_sets),
+                for d in described),
+            "sets": described,
             "subjects": config.n_train_subjects,
             "samples": sum(len(rows) for _, rows in train_sets),
             "how_made": "smile-vlm synth generators (core.synth) with the ICT Face Model Light and the Surrey Face "
