@@ -2,7 +2,7 @@
 
 Both train the same backbone + projector + fusion on the same synthetic uint8 views (B samples x N views of S px)
 with the same optimiser (Adam) and precision. SMILE-VLM runs three encoder passes per view (two augmentations
-and the clean views, core.train.pretraining.train_step), the baseline one (one augmentation,
+and the clean views, core.train.step.train_step), the baseline one (one augmentation,
 core.train.supervised.supervised_step). After the warm-up steps of both, the timed steps alternate (SMILE,
 CE, SMILE, CE, ...) so that a busy machine slows both alike; each step is timed on its own and the medians are
 reported. Printed: the step-time ratio SMILE-VLM / CE (= CE samples/s over SMILE-VLM samples/s) against the goal
@@ -34,7 +34,7 @@ from core.model.config import ModelConfig  # noqa: E402
 from core.model.smile_vlm import SmileVLM  # noqa: E402
 from core.train.augment import AugmentConfig  # noqa: E402
 from core.train.distributed import resolve_device  # noqa: E402
-from core.train.pretraining import StepForward, _autocast_dtype, _preload_torch_dynamo, train_step  # noqa: E402
+from core.train.step import StepForward, autocast_dtype, preload_torch_dynamo, train_step  # noqa: E402
 from core.train.supervised import SupervisedBaseline, supervised_step  # noqa: E402
 
 TEXT_DIM = 384  # MiniLM's width; the features are random here (the text encoder is frozen and precomputed)
@@ -105,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--amp", default="auto", choices=["auto", "bf16", "fp16", "off"])
     args = p.parse_args(argv)
 
-    _preload_torch_dynamo()
+    preload_torch_dynamo()
     device = resolve_device(args.device)
-    amp_dtype = _autocast_dtype(args.amp, device)
+    amp_dtype = autocast_dtype(args.amp, device)
     changes = {"backbone": args.backbone, "n_views": args.views, "image_size": args.size}
     if args.dim:
         changes["embed_dim"] = args.dim

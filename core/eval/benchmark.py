@@ -275,7 +275,7 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
     from tqdm import tqdm
 
     # torch._dynamo must be imported before any offscreen rendering in a process that trains afterwards
-    # (see core.train.pretraining._preload_torch_dynamo)
+    # (see core.train.step.preload_torch_dynamo)
     importlib.import_module("torch._dynamo")
 
     from core.eval.report import ExperimentInfo, ReportInputs, load_paper_results, write_report

@@ -1,7 +1,7 @@
 """Training one fold model of a benchmark method, and embedding views with it.
 
 All methods share this loop, backbone, views, epochs, batch order and augmentations:
-    smile  SMILE-VLM objective (core.train.pretraining.train_step: two augmentations + the clean views, Eq. 10),
+    smile  SMILE-VLM objective (core.train.step.train_step: two augmentations + the clean views, Eq. 10),
            with category prompts drawn per sample and step (core.train.supervision.PromptBank), with prompts of
            a shuffled class (the control without category information: prompt_labels), or without language
            (mv-BT only);
@@ -105,7 +105,7 @@ def train_fold_model(
     SmileVLM state_dict to start from (its text projection is ignored for ce). on_epoch(epoch, means) is called
     after every epoch. The batch size is capped at n (at least 2 samples are needed).
     """
-    from core.train.pretraining import StepForward, freeze_unused, train_step
+    from core.train.step import StepForward, freeze_unused, train_step
     from core.train.rng import seed_everything, seeded_generator
     from core.train.supervised import SupervisedBaseline, supervised_step
     from core.train.supervision import PromptBank

@@ -124,9 +124,10 @@ def build_model(
     from core.prompts import resolve_prompts
     from core.release.heldout import evaluate
     from core.render import RenderCache
-    from core.train.pretraining import _preload_torch_dynamo, _render_config, pretrain
+    from core.train.pretraining import _render_config, pretrain
+    from core.train.step import preload_torch_dynamo
 
-    _preload_torch_dynamo()  # before VTK renders: triton's LLVM crashes the process when Mesa's is loaded first
+    preload_torch_dynamo()  # before VTK renders: triton's LLVM crashes the process when Mesa's is loaded first
     work, out = Path(work).absolute(), Path(out).absolute()
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()

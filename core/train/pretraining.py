@@ -53,7 +53,6 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from core.datasets import ManifestRow, read_manifest
-from core.losses import LossWeights, smile_vlm_loss
 from core.model.checkpoint import (
     Checkpoint,
     capture_rng_state,
@@ -64,7 +63,6 @@ from core.model.checkpoint import (
 from core.model.card import write_run_card
 from core.model.smile_vlm import SmileVLM
 from core.text import CachedTextEncoder, build_text_encoder
-from core.train.augment import AugmentConfig, augment_views
 from core.train.distributed import (
     DistInfo,
     any_rank_flags,
@@ -74,6 +72,7 @@ from core.train.distributed import (
     teardown_distributed,
 )
 from core.train.pretrain_config import CONFIG_NAME, PretrainConfig, config_differences
+from core.train.step import StepForward, autocast_dtype, freeze_unused, preload_torch_dynamo, train_step
 from core.train.rng import seed_everything, seeded_generator
 from core.train.run_log import LOG_NAME, RunLog, read_log
 from core.train.supervision import PromptBank, check_prompt_labels
@@ -129,112 +128,6 @@ class PretrainedRun:
     @property
     def step(self) -> int:
         return self.checkpoint.step
-
-
-class StepForward(nn.Module):
-    """The one forward DDP sees per step: all three view sets through the encoder, then fusion and text.
-
-    Host memory (CPU training): PyTorch's CPU allocator has no cache, it calls malloc/free for every tensor. glibc
-    serves blocks above its mmap threshold (at most 32 MiB when left to adapt) with a fresh mmap that free() hands
-    back to the kernel, and trims the heap top above 64 MiB. The 3B-sample encoder batch of a step has several
-    such tensors (at 32 x 3 views of 112 px: the normalised input, 43 MiB, and the stem's activations and their
-    gradients, 58 MiB each), so every step page-faulted 0.4-0.8 GiB of zeroed pages back in (110-200k minor
-    faults; the step took 2.9-3.1 s of CPU time on one thread instead of 2.1 s, 3.3-3.5x a CE step instead of
-    2.7x), while the CE baseline's 3x smaller tensors stayed under the threshold. :meth:`tune_host_allocator`,
-    called by :func:`train_step` for CPU views, raises both thresholds once per process so that, after the first
-    few steps have grown the heap, each step reuses it (benchmarks/bench_training.py prints the faults per step).
-    """
-
-    #: glibc mallopt settings of tune_host_allocator: blocks up to 1 GiB come from the heap, and freed memory at
-    #: its top is kept up to 2 GiB (the process's RSS stays near the step's peak, as with CUDA's caching allocator).
-    HOST_MMAP_THRESHOLD = 1 << 30
-    HOST_TRIM_THRESHOLD = (1 << 31) - 1
-    _host_allocator_tuned: bool | None = None
-
-    def __init__(self, model: SmileVLM, with_text: bool) -> None:
-        super().__init__()
-        self.model = model
-        self.with_text = with_text
-
-    @classmethod
-    def tune_host_allocator(cls) -> bool:
-        """Once per process, on Linux with glibc: mallopt(M_MMAP_THRESHOLD, 1 GiB) and mallopt(M_TRIM_THRESHOLD,
-        2 GiB), so that large CPU tensors freed at the end of a step are reused by the next one instead of being
-        unmapped and page-faulted in again. Skipped when the user set the malloc thresholds (MALLOC_MMAP_THRESHOLD_,
-        MALLOC_TRIM_THRESHOLD_ or glibc.malloc tunables in GLIBC_TUNABLES) and on other platforms/allocators.
-        Numerics are unaffected (PyTorch aligns CPU tensors to 64 bytes either way). Returns whether it is in
-        effect."""
-        if cls._host_allocator_tuned is not None:
-            return cls._host_allocator_tuned
-        tuned = False
-        try:
-            import ctypes
-            import platform
-            import sys
-
-            user_set = (
-                "MALLOC_MMAP_THRESHOLD_" in os.environ
-                or "MALLOC_TRIM_THRESHOLD_" in os.environ
-                or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
-            )
-            if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc" and not user_set:
-                libc = ctypes.CDLL(None)
-                m_trim_threshold, m_mmap_threshold = -1, -3  # glibc malloc.h
-                tuned = bool(libc.mallopt(m_mmap_threshold, cls.HOST_MMAP_THRESHOLD)) and bool(
-                    libc.mallopt(m_trim_threshold, cls.HOST_TRIM_THRESHOLD)
-                )
-        except (OSError, AttributeError, ValueError):
-            tuned = False
-        cls._host_allocator_tuned = tuned
-        return tuned
-
-    def forward(
-        self, va: torch.Tensor, vb: torch.Tensor, clean: torch.Tensor, text: torch.Tensor | None
-    ) -> tuple[torch.Tensor, ...]:
-        batch = va.shape[0]
-        if not self.with_text:
-            z = self.model.encode_views(torch.cat([va, vb], dim=0))  # (N, 2B, D)
-            za, zb = z.split(batch, dim=1)
-            return za, zb
-        z = self.model.encode_views(torch.cat([va, vb, clean], dim=0))  # (N, 3B, D)
-        za, zb, z_views = z.split(batch, dim=1)
-        z_fused, _ = self.model.fuse(z_views)
-        return za, zb, z_views, z_fused, self.model.project_text(text)
-
-
-def freeze_unused(forward: StepForward, n_views: int, size: int, text_dim: int, device: torch.device) -> list[str]:
-    """Freeze (requires_grad False) the parameters the step's outputs do not depend on; returns their names.
-
-    Found with one tiny forward/backward in eval mode (BatchNorm running statistics untouched, no RNG drawn).
-    """
-    was_training = forward.training
-    forward.eval()
-    views = torch.zeros(2, n_views, 3, size, size, dtype=torch.uint8, device=device)
-    text = torch.zeros(2, text_dim, device=device) if forward.with_text else None
-    named = [(n, p) for n, p in forward.named_parameters() if p.requires_grad]
-    with torch.enable_grad():
-        outputs = forward(views, views, views, text)
-        total = sum(o.float().sum() for o in outputs)
-        grads = torch.autograd.grad(total, [p for _, p in named], allow_unused=True)
-    forward.train(was_training)
-    frozen = []
-    for (name, p), g in zip(named, grads):
-        if g is None:
-            p.requires_grad_(False)
-            frozen.append(name)
-    return frozen
-
-
-def _autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    if amp == "off":
-        return None
-    if device.type == "cuda":
-        if amp == "fp16" or (amp == "auto" and not torch.cuda.is_bf16_supported()):
-            return torch.float16
-        return torch.bfloat16
-    if amp == "fp16":
-        raise ValueError("amp fp16 needs a CUDA device (use --device cuda, or amp bf16/off on the CPU)")
-    return torch.bfloat16 if amp == "bf16" else None
 
 
 def _render_config(config: PretrainConfig):
@@ -521,7 +414,7 @@ class _Trainer:
         self.frozen = freeze_unused(forward, cfg.model.n_views, cfg.model.image_size, text_dim, device)
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        amp_dtype = _autocast_dtype(cfg.amp, device)
+        amp_dtype = autocast_dtype(cfg.amp, device)
         self.scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
 
         epoch, batch_in_epoch, self.step = 0, 0, 0
@@ -714,59 +607,6 @@ class _Trainer:
         return torch.stack([loss] + [terms[k] for k in TERMS if k in terms]).tolist()
 
 
-def train_step(
-    step_module: nn.Module,
-    views: torch.Tensor,
-    text_features: torch.Tensor | None,
-    optimizer: torch.optim.Optimizer,
-    weights: LossWeights,
-    augment: AugmentConfig,
-    generator: torch.Generator,
-    amp_dtype: torch.dtype | None = None,
-    scaler: torch.amp.GradScaler | None = None,
-    classes: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """One SMILE-VLM optimisation step; returns the detached total loss and terms (no host sync).
-
-    views: uint8 (B, N, 3, S, S) on the training device; text_features: (B, text_dim) frozen features of the drawn
-    prompts, or None for the language-free setting; step_module: a :class:`StepForward` (or its DDP wrapper);
-    generator: on the views' device, draws both augmentations. amp_dtype enables torch.autocast; scaler scales
-    fp16 gradients; classes (B,): each sample's prompt class (used by the class-aware InfoNCE only).
-    CPU views: the first call tunes glibc's malloc for the step's large tensors (StepForward.tune_host_allocator).
-    """
-    if views.device.type == "cpu":
-        StepForward.tune_host_allocator()
-    va = augment_views(views, generator, augment)
-    vb = augment_views(views, generator, augment)
-    with torch.autocast(views.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-        outputs = step_module(va, vb, views, text_features)
-    outputs = [o.float() for o in outputs]
-    if text_features is None:
-        loss, terms = smile_vlm_loss(outputs[0], outputs[1], None, None, None, weights)  # type: ignore[arg-type]
-    else:
-        loss, terms = smile_vlm_loss(*outputs, weights, classes=classes)
-    optimizer.zero_grad(set_to_none=True)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        loss.backward()
-        optimizer.step()
-    return loss.detach(), {k: v.detach() for k, v in terms.items()}
-
-
-def _preload_torch_dynamo() -> None:
-    """Import torch._dynamo (and with it triton's bundled LLVM) before any offscreen render.
-
-    torch.optim imports torch._dynamo lazily when the first optimizer is built. If VTK has already created a
-    Mesa (llvmpipe) EGL context in this process by then, importing triton's LLVM segfaults (seen with torch 2.14
-    / triton 3.8 and Mesa's libLLVM); in the other order both work. Rendering missing views happens before the
-    optimizer is built, hence this import first.
-    """
-    import torch._dynamo  # noqa: F401
-
-
 def pretrain(
     config: PretrainConfig, run_dir: str | os.PathLike[str], resume: bool = False, stop_event: StopEvent | None = None
 ) -> RunSummary:
@@ -779,7 +619,7 @@ def pretrain(
     if not isinstance(config, PretrainConfig):
         raise ValueError(f"pretrain needs a PretrainConfig, got {type(config).__name__}")
     run_dir = Path(os.path.abspath(os.path.expanduser(os.fspath(run_dir))))
-    _preload_torch_dynamo()
+    preload_torch_dynamo()
     info, device = setup_distributed(config.device, config.dist_timeout_s)
     try:
         summary = _Trainer(config, run_dir, info, device, stop_event).run(resume)

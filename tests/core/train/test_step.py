@@ -7,7 +7,7 @@ from core.losses import LossWeights
 from core.model.config import ModelConfig
 from core.model.smile_vlm import SmileVLM
 from core.train.augment import AugmentConfig
-from core.train.pretraining import StepForward, train_step
+from core.train.step import StepForward, train_step
 
 
 def test_tuning_is_once_per_process_and_says_whether_it_holds():
