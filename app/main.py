@@ -67,6 +67,18 @@ def show_start_notice(window, device: str, verdict) -> None:
     print(f"SMILE-VLM Analyzer: {text}", file=sys.stderr, flush=True)
 
 
+def quit_when_last_window_closes(app) -> None:
+    """Quit the event loop as soon as the last window closes.
+
+    Qt's own automatic quit on the last window closing is a *posted* event that Qt drops whenever a widget is shown
+    before it is delivered (QWidget::show removes posted Quit events, so that showing a new window cancels the quit).
+    A worker or child process finishing just after the window closed (the first run being stopped, a model load or an
+    analysis returning) shows a banner or status text, and the process then kept running with no window at all.
+    Connecting lastWindowClosed to quit() makes the quit unconditional.
+    """
+    app.lastWindowClosed.connect(app.quit)
+
+
 def main(argv: list[str] | None = None) -> int:
     from app import gl_check
 
@@ -88,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SMILE-VLM Analyzer")
     app.setOrganizationName("smile-vlm")
+    quit_when_last_window_closes(app)
     verdict = gl_check.check_opengl(app.platformName())
     if verdict is not None and not verdict.ok:
         if verdict.retry_software:

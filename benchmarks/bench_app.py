@@ -95,7 +95,7 @@ def demo_inputs(paths):
 def startup_child(checkpoint: str, data_dir: str) -> int:
     """Start the app as `python -m app` does, print when the window is usable and when the model is ready.
     Without a checkpoint it is a first start: an empty data folder, the first run on, the shipped default model."""
-    from app.main import configure_torch
+    from app.main import configure_torch, quit_when_last_window_closes
 
     configure_torch()
     from PySide6.QtCore import QTimer
@@ -104,6 +104,7 @@ def startup_child(checkpoint: str, data_dir: str) -> int:
     from app.main_window import AppOptions, MainWindow, delayed_start
 
     app = QApplication(sys.argv[:1])
+    quit_when_last_window_closes(app)  # as app.main does
     window = MainWindow(AppOptions(checkpoint=checkpoint, first_run=not checkpoint, data_dir=data_dir))
     marks: dict[str, float] = {}
 
