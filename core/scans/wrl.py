@@ -1,32 +1,24 @@
-"""VRML 2.0 (.wrl / .vrml) meshes, the format of BU-3DFE and BU-4DFE: read through VTK's importer, write by hand.
+"""VRML 2.0 (.wrl / .vrml) meshes, the format of BU-3DFE and BU-4DFE: read and written by hand.
 
-Reading (:func:`read_wrl`) has three stages.
+Reading (:func:`read_wrl`) parses the text itself; VTK is not involved. (VTK 9's ``vtkVRMLImporter`` segfaults the
+process on valid files — a line break inside a coordinate triple, ``point [ 0\n0 0, ...]`` —, which no check before
+it can rule out for every field of every node, so a scan file could kill the app.)
 
-1. A light pre-parse of the text checks everything VTK's importer does not check for itself (it reads out
-   of bounds or crashes on an empty point list, an index past the end or a negative index other than -1):
-   the ``#VRML V2.0`` header, no binary bytes, balanced brackets, every ``Coordinate`` node a finite
-   numeric ``point [...]`` list (a multiple of 3 values, within float32 range), every ``coordIndex`` a list
-   of integers in ``[-1, n_points)`` of its own ``IndexedFaceSet``. Nodes a face scan never has and VTK
-   may not survive (``PROTO``, ``EXTERNPROTO``, ``Inline``, ``Script``) and geometry other than
-   ``IndexedFaceSet`` (``Box``, ``PointSet``, ...) are refused.
-2. VTK's ``vtkVRMLImporter`` parses the file and builds one ``vtkPolyData`` per ``IndexedFaceSet``; the
-   vertices and polygons are taken from there. Where an ``IndexedFaceSet`` has ``texCoordIndex`` (the
-   BU-3DFE files have), ``normalIndex`` or ``colorIndex``, VTK gives every polygon corner its own point
-   (about 6 times the stored points on a triangle mesh, in corner order, the stored indexing lost). So
-   before VTK sees the file the per-corner attribute fields (``texCoord``, ``texCoordIndex``, ``normal``,
-   ``normalIndex``, ``color``, ``colorIndex``) are cut out of each ``IndexedFaceSet`` (newlines kept, so
-   VTK's line numbers stay right); VTK then returns the stored ``point`` list itself and the
-   ``coordIndex`` polygons unchanged. Parser messages VTK prints on its own stderr and its error events
-   are captured and become a :class:`ScanError`; nothing reaches the console (file descriptor 2 is
-   redirected for the few milliseconds VTK parses, so other threads' stderr output then is lost too).
-3. VTK's points and polygons are checked against the pre-parse (same point count and values, same
-   ``coordIndex`` order), so a silent duplication or reordering can never go unnoticed.
-
-Vertices come back exactly as stored in the file (no ``Transform`` applied: BU-3DFE/BU-4DFE use the
-identity); polygons with more than 3 corners are split into a fan ``(p0, pi, pi+1)``; polygons with fewer
-than 3 corners are dropped. Several ``IndexedFaceSet`` nodes are concatenated in file order (a
-``Coordinate`` shared through ``USE`` contributes its points once). VTK's VRML parser keeps global state,
-so calls are serialised with a lock.
+1. The text is checked and outlined: the ``#VRML V2.0`` header, no binary bytes, comments and strings blanked,
+   balanced brackets and braces. Nodes a face scan never has (``PROTO``, ``EXTERNPROTO``, ``Inline``,
+   ``Script``), geometry other than ``IndexedFaceSet`` (``Box``, ``PointSet``, ...) and any node type that is
+   not one of VRML97's 54 are refused.
+2. Every ``Coordinate`` node must be a finite numeric ``point [...]`` list (a multiple of 3 values, within float32
+   range); every ``IndexedFaceSet`` may hold only the fields VRML97 defines for it, exactly one ``coord`` (inline or
+   ``USE`` of an earlier ``DEF``) and one ``coordIndex`` list of integers in ``[-1, n_points)``. Its per-corner
+   attributes (``texCoord``, ``texCoordIndex``, ``normal``, ``normalIndex``, ``color``, ``colorIndex``) are
+   checked for syntax and otherwise ignored. Line breaks, tabs, commas and comments may stand anywhere VRML
+   allows whitespace.
+3. The scan is built from the stored lists: vertices exactly as stored (float32; no ``Transform`` applied:
+   BU-3DFE/BU-4DFE use the identity), the ``coordIndex`` polygons in file order (``-1`` ends a polygon, a last
+   polygon without it counts), polygons with more than 3 corners split into a fan ``(p0, pi, pi+1)``, polygons with
+   fewer than 3 corners dropped. Several ``IndexedFaceSet`` nodes are concatenated in file order (a ``Coordinate``
+   shared through ``USE`` contributes its points once).
 
 Writing (:func:`save_wrl`) produces the BU-3DFE layout: ``#VRML V2.0 utf8``, a ``Transform`` holding one
 ``Shape`` with an ``IndexedFaceSet``, ``coord Coordinate { point [ x y z, ... ] }`` and
@@ -38,13 +30,7 @@ and UTF-8, so the same input always gives the same bytes.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import logging
-import os
 import re
-import sys
-import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +38,6 @@ import numpy as np
 
 from core.scans.meshes import TEXT_BYTES
 from core.scans.types import Scan, ScanError
-
-log = logging.getLogger(__name__)
 
 HEADER = "#VRML V2.0"
 
@@ -82,10 +66,25 @@ _NOT_FLOAT = re.compile(r"[^0-9eE+\-., \t\n\r\x0c]")
 # Fast checks (bytes.translate deleting the allowed bytes leaves nothing); the regexes above find the culprit.
 _FLOAT_BYTES = b"0123456789eE+-., \t\n\r\x0c"
 _INT_BYTES = b"0123456789+-, \t\n\r\x0c"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# A node's opening: its type name before "{" (in the outline, where strings and comments are blanked).
+_NODE_OPENING = re.compile(rf"({_NAME})\s*\{{")
+_TOKEN = re.compile(r"[\[\]{}]|[^\s,\[\]{}]+")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+")
 
-_VTK_LOCK = threading.Lock()
-_VTK_SCENE = None  # (render window, renderer), plain (not OpenGL) classes, built on first use
+#: The node types of VRML97 (ISO/IEC 14772-1:1997, section 6).
+VRML97_NODES = frozenset(
+    """Anchor Appearance AudioClip Background Billboard Box Collision Color ColorInterpolator Cone Coordinate
+    CoordinateInterpolator Cylinder CylinderSensor DirectionalLight ElevationGrid Extrusion Fog FontStyle Group
+    ImageTexture IndexedFaceSet IndexedLineSet Inline LOD Material MovieTexture NavigationInfo Normal
+    NormalInterpolator OrientationInterpolator PixelTexture PlaneSensor PointLight PointSet PositionInterpolator
+    ProximitySensor ScalarInterpolator Script Shape Sound Sphere SphereSensor SpotLight Switch Text TextureCoordinate
+    TextureTransform TimeSensor TouchSensor Transform Viewpoint VisibilitySensor WorldInfo""".split()
+)
+#: The fields of an IndexedFaceSet (ISO/IEC 14772-1:1997, 6.23), eventIns included.
+IFS_FIELDS = frozenset(
+    """color coord normal texCoord ccw colorIndex colorPerVertex convex coordIndex creaseAngle normalIndex
+    normalPerVertex solid texCoordIndex set_colorIndex set_coordIndex set_normalIndex set_texCoordIndex""".split()
+)
 
 
 @dataclass
@@ -97,13 +96,12 @@ class _FaceSet:
 
 
 def read_wrl(path: str | Path) -> Scan:
-    """Read a VRML 2.0 mesh through VTK's importer: vertices (V, 3) as stored, fan-triangulated faces."""
+    """Read a VRML 2.0 mesh: vertices (V, 3) as stored, fan-triangulated faces (see the module docstring)."""
     path = Path(path)
     data = path.read_bytes()
     text = _check_text(data, path)
-    coordinates, face_sets, edits = _preparse(text, path)
-    polydata = _import_with_vtk(_apply_edits(text, edits), path)
-    return _assemble(polydata, coordinates, face_sets, path)
+    coordinates, face_sets = _preparse(text, path)
+    return _assemble(coordinates, face_sets, path)
 
 
 def _check_text(data: bytes, path: Path) -> str:
@@ -114,7 +112,7 @@ def _check_text(data: bytes, path: Path) -> str:
     if not data.startswith(HEADER.encode()):
         raise ScanError(path, f"not a VRML 2.0 file (the first line must start with {HEADER!r})")
     text = data.decode("latin-1")
-    if "\r" in text:  # VTK's lexer ends lines at \n only; same length, so positions and line numbers hold
+    if "\r" in text:  # line numbers count \n; same length, so positions and line numbers hold
         text = text.replace("\r\n", " \n").replace("\r", "\n")
     if data.translate(None, TEXT_BYTES) and (bad := _BINARY.search(text)):
         raise ScanError(path, f"binary data in a text file (byte 0x{ord(bad.group()):02x} at offset {bad.start()})")
@@ -179,7 +177,7 @@ class _Outline:
         pieces.append(plain[pos:])
         self._starts.append(length)
         self._offsets.append(pos)
-        self.text = "".join(pieces)
+        self.text = "".join(pieces).replace(",", " ")  # commas are whitespace in VRML; same length
         self.closing = _match_brackets(self.text, path)
 
     def to_text(self, pos: int) -> int:
@@ -194,14 +192,16 @@ class _Outline:
         return self.source.count("\n", 0, self.to_text(pos)) + 1
 
 
-def _preparse(text: str, path: Path) -> tuple[list[np.ndarray], list[_FaceSet], list[tuple[int, int, str]]]:
-    """Validate the structure; return the Coordinate point lists, the IndexedFaceSets and the text edits
-    (start, end, replacement) that remove per-corner attribute fields before VTK sees the file."""
+def _preparse(text: str, path: Path) -> tuple[list[np.ndarray], list[_FaceSet]]:
+    """Validate the structure; return the Coordinate point lists and the IndexedFaceSets."""
     outline = _Outline(text, path)
     skeleton = outline.text
     bad = _UNSUPPORTED_KEYWORD.search(skeleton) or _UNSUPPORTED_NODE.search(skeleton)
     if bad:
         raise ScanError(path, f"unsupported VRML node {bad.group(1)!r} (a face scan is a set of IndexedFaceSet nodes)")
+    for m in _NODE_OPENING.finditer(skeleton):
+        if m.group(1) not in VRML97_NODES:
+            raise ScanError(path, f"unknown VRML node {m.group(1)!r} at line {outline.line(m.start())}")
 
     coordinates: list[np.ndarray] = []
     coordinate_at: dict[int, int] = {}  # position of a Coordinate's '{' -> its index in coordinates
@@ -219,10 +219,10 @@ def _preparse(text: str, path: Path) -> tuple[list[np.ndarray], list[_FaceSet], 
         coordinates.append(points)
 
     face_sets: list[_FaceSet] = []
-    edits: list[tuple[int, int, str]] = []
     for m in _IFS.finditer(skeleton):
         start, end = m.end() - 1, outline.closing[m.end() - 1]
         line = outline.line(m.start())
+        _check_face_set_fields(outline, start, end, path, line)
         coordinate = _face_set_coordinate(skeleton, start, end, coordinate_at, defined, path, line)
         face_set = _FaceSet(coordinate, _face_set_index(outline, start, end, path, line))
         n_points = len(coordinates[coordinate])
@@ -230,10 +230,10 @@ def _preparse(text: str, path: Path) -> tuple[list[np.ndarray], list[_FaceSet], 
         if idx.size and (idx.min() < -1 or idx.max() >= n_points):
             raise ScanError(path, f"coordIndex out of range [-1, {n_points}) in the IndexedFaceSet at line {line}")
         face_sets.append(face_set)
-        edits.extend(_attribute_edits(outline, start, end, path))
+        _check_attribute_fields(outline, start, end, path)
     if not face_sets:
         raise ScanError(path, "no IndexedFaceSet (no mesh) in the file")
-    return coordinates, face_sets, edits
+    return coordinates, face_sets
 
 
 def _innermost_lists(plain: str, path: Path) -> list[tuple[int, int]]:
@@ -319,9 +319,9 @@ def _face_set_index(outline: _Outline, start: int, end: int, path: Path, line: i
         raise ScanError(path, f"malformed integer in the coordIndex of the IndexedFaceSet at line {line}") from None
 
 
-def _attribute_edits(outline: _Outline, start: int, end: int, path: Path) -> list[tuple[int, int, str]]:
-    """Edits (positions in the original text) cutting texCoord/normal/color and their index fields out of
-    the IndexedFaceSet outline.text[start:end]; newlines are kept so VTK's line numbers stay right."""
+def _check_attribute_fields(outline: _Outline, start: int, end: int, path: Path) -> None:
+    """The texCoord/normal/color fields and their index fields of the IndexedFaceSet outline.text[start:end] must
+    have a supported syntax (a node, USE, NULL, or a list/number for the index fields); their values are unused."""
     skeleton, spans = outline.text, []
     for pattern in (_ATTRIBUTE_NODE, _ATTRIBUTE_INDEX):
         for m in pattern.finditer(skeleton, start, end):
@@ -330,175 +330,60 @@ def _attribute_edits(outline: _Outline, start: int, end: int, path: Path) -> lis
     for m in _ATTRIBUTE_WORD.finditer(skeleton, start, end):
         if not any(a <= m.start() < b for a, b in spans):
             raise ScanError(path, f"unsupported syntax for the field {m.group()!r} at line {outline.line(m.start())}")
-    edits = []
-    for a, b in spans:
-        a, b = outline.to_text(a), outline.to_text(b - 1) + 1
-        edits.append((a, b, "\n" * outline.source.count("\n", a, b)))
-    return edits
 
 
-def _apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
-    parts, pos = [], 0
-    for a, b, replacement in sorted(edits):
-        if a < pos:  # nested in an edit already applied (e.g. a Color node's own 'color' field)
-            continue
-        parts += [text[pos:a], replacement]
-        pos = b
-    parts.append(text[pos:])
-    return "".join(parts)
+def _check_face_set_fields(outline: _Outline, start: int, end: int, path: Path, line: int) -> None:
+    """Every field of the IndexedFaceSet outline.text[start:end] (its braces) must be one VRML97 defines for it.
 
-
-# ----------------------------------------------------------------------------------------------- VTK
-
-
-def _vtk_scene():
-    """A plain vtkRenderWindow + vtkRenderer for the importer (it needs somewhere to put its actors).
-
-    The OpenGL/EGL overrides are bypassed: creating an OpenGL window would cost ~20-50 ms per file and
-    may print display warnings; the importer never renders."""
-    global _VTK_SCENE
-    if _VTK_SCENE is None:
-        from vtkmodules.vtkCommonCore import vtkObjectFactory
-        from vtkmodules.vtkRenderingCore import vtkRenderer, vtkRenderWindow
-
-        factories = vtkObjectFactory.GetRegisteredFactories()
-        factories.InitTraversal()
-        overrides = []  # (factory, class, override, enable flag), switched off while the two are made
-        for _ in range(factories.GetNumberOfItems()):
-            factory = factories.GetNextItem()
-            for i in range(factory.GetNumberOfOverrides()):
-                name = factory.GetClassOverrideName(i)
-                if name in ("vtkRenderWindow", "vtkRenderer"):
-                    overrides.append((factory, name, factory.GetClassOverrideWithName(i), factory.GetEnableFlag(i)))
-        for factory, name, override, _flag in overrides:
-            factory.SetEnableFlag(False, name, override)
-        try:
-            window, renderer = vtkRenderWindow(), vtkRenderer()
-        finally:
-            for factory, name, override, flag in overrides:
-                factory.SetEnableFlag(flag, name, override)
-        window.AddRenderer(renderer)
-        _VTK_SCENE = (window, renderer)
-    return _VTK_SCENE
-
-
-@contextlib.contextmanager
-def _native_stderr_captured():
-    """Redirect file descriptor 2 (where VTK's C++ parser prints) into a buffer; yields a list that holds
-    the captured text once the block has ended."""
-    captured: list[str] = []
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no usable stderr (e.g. a windowed app): nothing to capture
-        yield captured
-        return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            captured.append(sink.read().decode("utf-8", "replace"))
-
-
-def _import_with_vtk(text: str, path: Path) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Run vtkVRMLImporter on ``text``; return (points (N, 3) float32, offsets, connectivity) per mesh."""
-    fd, tmp = tempfile.mkstemp(suffix=".wrl", prefix="scan-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("latin-1"))
-        with _VTK_LOCK:  # VTK's VRML parser has global state: one file at a time, objects freed inside
-            meshes, errors, printed = _run_importer(tmp)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-    if errors or "rror" in printed:
-        message = (errors + [line for line in printed.splitlines() if line.strip()])[0]
-        raise ScanError(path, f"VTK's VRML importer could not parse the file: {message}")
-    if printed:
-        log.debug("%s: VTK printed: %s", path, printed)
-    return meshes
-
-
-def _run_importer(filename: str) -> tuple[list, list[str], str]:
-    """(meshes, error events, text printed on stderr) of one vtkVRMLImporter run."""
-    from vtkmodules.util.misc import calldata_type
-    from vtkmodules.util.vtkConstants import VTK_STRING
-    from vtkmodules.vtkIOImport import vtkVRMLImporter
-
-    errors: list[str] = []
-
-    @calldata_type(VTK_STRING)
-    def on_error(_obj, _event, message):
-        errors.append(str(message).strip().splitlines()[-1])
-
-    @calldata_type(VTK_STRING)
-    def on_warning(_obj, _event, message):
-        log.debug("%s: VTK warning: %s", filename, str(message).strip())
-
-    window, renderer = _vtk_scene()
-    importer = vtkVRMLImporter()
-    importer.AddObserver("ErrorEvent", on_error)
-    importer.AddObserver("WarningEvent", on_warning)
-    importer.SetRenderWindow(window)
-    importer.SetFileName(filename)
-    try:
-        with _native_stderr_captured() as captured:
-            importer.Update()
-        meshes = _renderer_meshes(renderer)
-    finally:
-        renderer.RemoveAllViewProps()
-        renderer.RemoveAllLights()
-        del importer
-    return meshes, errors, _ANSI.sub("", captured[0]).strip() if captured else ""
-
-
-def _renderer_meshes(renderer) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Copies of (points, polygon offsets, connectivity) of each distinct polydata among the actors."""
-    from vtkmodules.util.numpy_support import vtk_to_numpy
-
-    meshes, seen = [], set()
-    actors = renderer.GetActors()
-    actors.InitTraversal()
-    for _ in range(actors.GetNumberOfItems()):
-        mapper = actors.GetNextActor().GetMapper()
-        pd = mapper.GetInput() if mapper is not None else None  # a 'geometry USE' actor has no mapper
-        if pd is None or pd.GetPoints() is None or pd.GetAddressAsString("vtkPolyData") in seen:
-            continue
-        seen.add(pd.GetAddressAsString("vtkPolyData"))
-        polys = pd.GetPolys()
-        meshes.append(
-            (
-                np.array(vtk_to_numpy(pd.GetPoints().GetData()), dtype=np.float32).reshape(-1, 3),
-                np.array(vtk_to_numpy(polys.GetOffsetsArray()), dtype=np.int64),
-                np.array(vtk_to_numpy(polys.GetConnectivityArray()), dtype=np.int64),
-            )
-        )
-    return meshes
+    Walks the node's top level: a field name, then its value — a bracketed list, a node (``[DEF name] Type {...}``),
+    ``USE name``, ``NULL`` or a run of numbers / TRUE / FALSE — skipped as a whole."""
+    tokens = _TOKEN.findall(outline.text, start + 1, end)
+    i = 0
+    while i < len(tokens):
+        name = tokens[i]
+        if name not in IFS_FIELDS:
+            raise ScanError(path, f"unknown field {name!r} in the IndexedFaceSet at line {line}")
+        i += 1
+        while i < len(tokens):
+            token = tokens[i]
+            if token in ("[", "{"):
+                depth = 0
+                while i < len(tokens):
+                    depth += tokens[i] in ("[", "{")
+                    depth -= tokens[i] in ("]", "}")
+                    i += 1
+                    if depth == 0:
+                        break
+                break
+            if token == "USE":
+                i += 2
+                break
+            if token == "DEF":
+                i += 2
+                continue
+            if token in VRML97_NODES:
+                i += 1
+                continue
+            if token in ("NULL", "TRUE", "FALSE") or _NUMBER.fullmatch(token):
+                i += 1
+                if token == "NULL":
+                    break
+                continue
+            break
 
 
 # ---------------------------------------------------------------------------------------- assembling
 
 
-def _assemble(meshes: list, coordinates: list[np.ndarray], face_sets: list[_FaceSet], path: Path) -> Scan:
-    if len(meshes) != len(face_sets):
-        raise ScanError(path, f"VTK built {len(meshes)} meshes from {len(face_sets)} IndexedFaceSet nodes")
+def _assemble(coordinates: list[np.ndarray], face_sets: list[_FaceSet], path: Path) -> Scan:
     blocks: dict[int, int] = {}  # Coordinate index -> offset of its points in the vertex array
     vertices, triangles, n_vertices = [], [], 0
-    for (points, offsets, connectivity), face_set in zip(meshes, face_sets):
-        stored = coordinates[face_set.coordinate]
-        if points.shape != stored.shape or not np.allclose(points, stored, rtol=1e-6, atol=1e-30):
-            raise ScanError(path, "VTK's points differ from the stored point list (duplicated or reordered)")
-        idx = face_set.coord_index
-        if not np.array_equal(connectivity, idx[idx >= 0]):
-            raise ScanError(path, "VTK's polygons differ from the stored coordIndex")
+    for face_set in face_sets:
         if face_set.coordinate not in blocks:
             blocks[face_set.coordinate] = n_vertices
-            vertices.append(points)
-            n_vertices += len(points)
+            vertices.append(coordinates[face_set.coordinate].astype(np.float32))
+            n_vertices += len(vertices[-1])
+        offsets, connectivity = _polygons(face_set.coord_index)
         triangles.append(_fan_triangulate(offsets, connectivity) + blocks[face_set.coordinate])
     faces = np.concatenate(triangles)
     if len(faces) == 0:
@@ -506,8 +391,21 @@ def _assemble(meshes: list, coordinates: list[np.ndarray], face_sets: list[_Face
     return Scan(np.concatenate(vertices), faces, str(path))
 
 
+def _polygons(coord_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets (P+1,), connectivity) of the polygons of a coordIndex list: -1 ends a polygon; a last polygon
+    without -1 counts; empty polygons (-1 -1) have size 0."""
+    idx = np.asarray(coord_index, dtype=np.int64)
+    if idx.size == 0:
+        return np.zeros(1, dtype=np.int64), idx
+    ends = idx == -1
+    polygon = np.cumsum(ends) - ends  # the polygon each entry belongs to (a -1 to the one it ends)
+    n_polygons = int(ends.sum()) + (0 if ends[-1] else 1)
+    sizes = np.bincount(polygon[~ends], minlength=n_polygons)[:n_polygons]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), idx[~ends]
+
+
 def _fan_triangulate(offsets: np.ndarray, connectivity: np.ndarray) -> np.ndarray:
-    """Triangles (T, 3) int64 from polygons given as VTK offsets (P+1,) and connectivity: polygon
+    """Triangles (T, 3) int64 from polygons given as offsets (P+1,) and connectivity: polygon
     ``p0 p1 ... pn`` becomes ``(p0, p1, p2), (p0, p2, p3), ...``; polygons with < 3 corners are dropped."""
     sizes = np.diff(offsets)
     if sizes.size and np.all(sizes == 3):
