@@ -10,6 +10,9 @@
 * ``.npy``: a (V, 3) float or integer array. The header is checked against the file size before the
   data is read, and nothing is unpickled.
 
+Before trimesh reads an OFF, ASCII PLY or OBJ file, core.scans.mesh_checks checks it against its own
+declarations (element counts, corner counts, indices), which trimesh reads leniently.
+
 Every failure (including whatever trimesh raises, or an empty scene it returns for a file that is not a
 mesh at all) becomes a :class:`ScanError` naming the file.
 """
@@ -24,6 +27,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from core.scans.mesh_checks import check_mesh_text
 from core.scans.types import Scan, ScanError
 
 #: Extensions read through trimesh.
@@ -43,6 +47,7 @@ def read_trimesh(path: str | Path) -> Scan:
     file_type = path.suffix.lower().lstrip(".")
     if path.stat().st_size == 0:
         raise ScanError(path, "empty file")
+    check_mesh_text(path, file_type)  # counts, corner counts and indices against the file's own declarations
     try:
         loaded = trimesh.load(str(path), file_type=file_type, process=False, maintain_order=True)
     except Exception as exc:  # trimesh raises many kinds of errors on malformed files

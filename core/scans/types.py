@@ -33,13 +33,21 @@ class Scan:
         v = np.asarray(self.vertices)
         if v.ndim != 2 or v.shape[1] != 3 or v.shape[0] == 0:
             raise ScanError(self.source, f"vertices must be a non-empty (V, 3) array, got shape {v.shape}")
-        if not np.all(np.isfinite(v)):
-            raise ScanError(self.source, "vertex coordinates contain NaN or inf")
-        object.__setattr__(self, "vertices", np.ascontiguousarray(v, dtype=np.float32))
+        if v.dtype.kind not in "fiu":
+            raise ScanError(self.source, f"vertex coordinates must be numbers, got dtype {v.dtype}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            v32 = np.ascontiguousarray(v, dtype=np.float32)  # checked after the conversion: 1e39 becomes inf here
+        if not np.all(np.isfinite(v32)):
+            bad = "NaN or inf" if not np.all(np.isfinite(v)) else "a value outside the float32 range"
+            raise ScanError(self.source, f"vertex coordinates contain {bad}")
+        object.__setattr__(self, "vertices", v32)
         if self.faces is not None:
             f = np.asarray(self.faces)
             if f.ndim != 2 or f.shape[1] != 3:
                 raise ScanError(self.source, f"faces must be an (F, 3) array, got shape {f.shape}")
+            if f.size and f.dtype.kind not in "iu":
+                if f.dtype.kind != "f" or not np.all(np.isfinite(f)) or not np.array_equal(f, np.round(f)):
+                    raise ScanError(self.source, f"face indices must be integers, got dtype {f.dtype}")
             if f.size and (f.min() < 0 or f.max() >= v.shape[0]):
                 raise ScanError(self.source, f"face indices out of range [0, {v.shape[0]})")
             object.__setattr__(self, "faces", np.ascontiguousarray(f, dtype=np.int64))
