@@ -32,6 +32,8 @@ def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{src}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{src}: JSON nested too deeply to be a {what} file") from None
     if not isinstance(data, dict):
         raise ValueError(f"{src}: expected a JSON object at the top level, got {type(data).__name__}")
     return data

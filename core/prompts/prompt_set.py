@@ -1,7 +1,8 @@
 """PromptSet: named classes, each with the natural-language prompts that describe it (zero-shot class text).
 
-Invariants (ValueError otherwise): a non-empty name; at least one class; every label a non-empty string, unique;
-every class at least one prompt; every prompt a non-empty string; ``source`` a string. Class order is kept (it is the
+Invariants (ValueError otherwise): a non-empty name; at least one class, at most MAX_CLASSES; every label a
+non-empty string, unique; every class at least one prompt, at most MAX_PROMPTS_PER_CLASS; every prompt a non-empty
+string; labels and prompts at most MAX_TEXT_CHARS characters; ``source`` a string. Class order is kept (it is the
 output order). ``source`` is optional provenance ("Table I of the paper, verbatim"): it is written to and read from
 the JSON file, but it is not part of a set's identity (equality and hash compare name and classes), and editing the
 classes (with_class, without_class) drops it, since the edited set is no longer what the source describes.
@@ -15,6 +16,13 @@ from types import MappingProxyType
 from typing import Any
 
 
+#: Size caps of a prompt set (ValueError beyond them): classes, prompts per class, characters per prompt or label.
+#: The text encoders embed every prompt, so a set far beyond these would take minutes to encode and gigabytes.
+MAX_CLASSES = 1000
+MAX_PROMPTS_PER_CLASS = 1000
+MAX_TEXT_CHARS = 1000
+
+
 def _clean_classes(classes: Any) -> dict[str, tuple[str, ...]]:
     pairs: Iterable[tuple[Any, Any]]
     if isinstance(classes, Mapping):
@@ -23,19 +31,27 @@ def _clean_classes(classes: Any) -> dict[str, tuple[str, ...]]:
         pairs = classes
     else:
         raise ValueError(f"classes must map each label to its prompts, got {type(classes).__name__}")
+    if len(classes) > MAX_CLASSES:
+        raise ValueError(f"{len(classes)} classes, more than the {MAX_CLASSES} a prompt set may have")
     out: dict[str, tuple[str, ...]] = {}
     for label, prompts in pairs:
         if not isinstance(label, str) or not label.strip():
             raise ValueError(f"class labels must be non-empty strings, got {label!r}")
+        if len(label) > MAX_TEXT_CHARS:
+            raise ValueError(f"a class label of {len(label)} characters (at most {MAX_TEXT_CHARS})")
         if label in out:
             raise ValueError(f"duplicate class label {label!r}")
         if isinstance(prompts, str) or not isinstance(prompts, (list, tuple)):
             raise ValueError(f"class {label!r}: prompts must be a list of strings, got {type(prompts).__name__}")
         if not prompts:
             raise ValueError(f"class {label!r} has no prompts")
+        if len(prompts) > MAX_PROMPTS_PER_CLASS:
+            raise ValueError(f"class {label!r} has {len(prompts)} prompts, more than {MAX_PROMPTS_PER_CLASS}")
         for prompt in prompts:
             if not isinstance(prompt, str) or not prompt.strip():
                 raise ValueError(f"class {label!r}: every prompt must be a non-empty string, got {prompt!r}")
+            if len(prompt) > MAX_TEXT_CHARS:
+                raise ValueError(f"class {label!r}: a prompt of {len(prompt)} characters (at most {MAX_TEXT_CHARS})")
         out[label] = tuple(prompts)
     if not out:
         raise ValueError("a prompt set needs at least one class")

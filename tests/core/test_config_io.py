@@ -42,3 +42,10 @@ def test_dataclass_from_dict_refuses_unknown_keys():
     assert dataclass_from_dict(C, {}, "src", "thing") == C()
     with pytest.raises(ValueError, match="src"):
         dataclass_from_dict(C, {"b": 2}, "src", "thing")
+
+
+def test_deeply_nested_json_config_is_a_clear_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"a": ' * 100_000 + "1" + "}" * 100_000)
+    with pytest.raises(ValueError, match="deep.json: JSON nested too deeply"):
+        read_json_object(path)

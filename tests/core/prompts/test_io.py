@@ -135,3 +135,48 @@ def test_resolve_prompts(tmp_path):
     save_prompt_set(ps, tmp_path / "x.json")
     assert resolve_prompts(tmp_path / "x.json") == ps
     assert resolve_prompts(str(tmp_path / "x.json")) == ps
+
+
+def test_duplicate_keys_among_thousands_are_named(tmp_path):
+    classes = {f"c{i}": [f"prompt {i}"] for i in range(900)}
+    text = json.dumps({"name": "big", "classes": classes})
+    text = text.replace('"c899": ["prompt 899"]', '"c899": ["prompt 899"], "c7": ["again"], "c8": ["again"]')
+    path = tmp_path / "dupes.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"dupes.json: duplicate key\(s\) 'c7', 'c8'"):
+        load_prompt_set(path)
+
+
+@pytest.mark.parametrize(
+    "classes, reason",
+    [
+        ({f"c{i}": ["p"] for i in range(1001)}, "1001 classes, more than the 1000"),
+        ({"a": ["p"] * 1001}, "1001 prompts, more than 1000"),
+        ({"a": ["x" * 1001]}, "a prompt of 1001 characters"),
+        ({"y" * 1001: ["p"]}, "a class label of 1001 characters"),
+    ],
+    ids=["classes", "prompts", "prompt-length", "label-length"],
+)
+def test_prompt_sets_beyond_the_caps_are_refused_with_a_clear_message(tmp_path, classes, reason):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"name": "huge", "classes": classes}))
+    with pytest.raises(ValueError, match=reason) as err:
+        load_prompt_set(path)
+    assert "huge.json" in str(err.value)
+
+
+def test_deeply_nested_json_is_a_clear_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(ValueError, match="deep.json: JSON nested too deeply"):
+        load_prompt_set(path)
+
+
+def test_an_oversized_prompt_file_is_refused_before_reading(tmp_path, monkeypatch):
+    from core.prompts import io
+
+    monkeypatch.setattr(io, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"name": "x", "classes": {"a": ["p" * 200]}}))
+    with pytest.raises(ValueError, match="big.json: prompt file of"):
+        load_prompt_set(path)
