@@ -8,6 +8,7 @@ message names the file or section and the reason.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import fields
@@ -37,6 +38,23 @@ def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict
     if not isinstance(data, dict):
         raise ValueError(f"{src}: expected a JSON object at the top level, got {type(data).__name__}")
     return data
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, ±inf) replaced by None, recursively through dicts, lists and
+    tuples, so that ``json.dumps(..., allow_nan=False)`` writes strict JSON (Python writes NaN, which JSON lacks)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, **kwargs: Any) -> str:
+    """json.dumps of :func:`json_safe` (value) with allow_nan=False: always valid JSON."""
+    return json.dumps(json_safe(value), allow_nan=False, **kwargs)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from core.cli.canonical_args import add_canonical_args, canonical_changes
+from core.config_io import strict_json
 from core.inference.predict import PredictConfig, build_analyzer, predict, table_header, table_row, table_warning
 
 
@@ -50,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     failed = 0
     for record in predict(config, analyzer):
         failed += not record.ok
-        print(json.dumps(record.to_json_dict()) if as_json else table_row(record, labels), flush=True)
+        print(strict_json(record.to_json_dict()) if as_json else table_row(record, labels), flush=True)
         warning = "" if as_json else table_warning(record)
         if warning:
             print(warning, flush=True)

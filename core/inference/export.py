@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.config_io import strict_json
 from core.inference.predict import PredictionRecord
 from core.inference.uncertainty import uncertainty
 
@@ -157,7 +158,7 @@ def write_json(records: Iterable[PredictionRecord], path: str | os.PathLike[str]
     rows = [record_dict(r) for r in records]
     doc = {"checkpoint": meta.checkpoint, "prompt_set": meta.prompt_set, "labels": _labels(rows, meta),
            "results": rows}
-    return _atomic_write(Path(path), lambda handle: handle.write(json.dumps(doc, indent=2) + "\n"))
+    return _atomic_write(Path(path), lambda handle: handle.write(strict_json(doc, indent=2) + "\n"))
 
 
 def write_results(records: Iterable[PredictionRecord], path: str | os.PathLike[str],

@@ -7,13 +7,23 @@ A checkpoint is one torch.save'd dict:
 Only tensors, dicts, lists, tuples, strings, numbers, booleans and None are stored, so torch.load(weights_only=True)
 can read it; numpy arrays/scalars are converted to tensors/numbers and paths to strings on save. The frozen text
 encoder is never stored (it is not part of the model).
+
+Before torch.load sees a file (:func:`check_archive`): it must be torch's zip format with every entry stored
+uncompressed (as torch.save writes them; a compressed entry could inflate a small file to gigabytes), no entry and
+not all of them together larger than MAX_CHECKPOINT_BYTES, and every entry's content must match the CRC-32 the zip
+stores for it (torch.save records one per entry; torch.load does not verify them, so bit rot went unnoticed). After
+loading, every floating-point weight must be finite. A file that needs Python objects beyond weights_only's is
+refused plainly (torch's advice to load it with weights_only=False is not passed on: that would run its code). When
+``last.ckpt`` is damaged, the message names the newest epoch_NNN.ckpt beside it that loads.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +36,9 @@ from core.model.config import ModelConfig
 
 FORMAT = "smile-vlm-checkpoint"
 VERSION = 1
+#: The largest checkpoint entry, and all entries together, that is read (our models are a few MB; a 1 GB one would
+#: be a different kind of model).
+MAX_CHECKPOINT_BYTES = 2 << 30
 
 
 class CheckpointError(ValueError):
@@ -191,10 +204,17 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if not path.is_file():
         raise CheckpointError(path, "not a file")
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # UnpicklingError, RuntimeError (bad zip), EOFError, OSError, ... depending on damage
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(path, f"not a readable PyTorch checkpoint (damaged or truncated?): {reason}") from None
+        check_archive(path)
+        try:
+            payload = torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError:
+            raise CheckpointError(path, "refused: it holds Python objects other than weights and plain values, "
+                                        "which a checkpoint of ours never does (loading them could run code)") from None
+        except Exception as exc:  # RuntimeError (bad zip), EOFError, OSError, ... depending on damage
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CheckpointError(path, f"not a readable PyTorch checkpoint (damaged or truncated?): {reason}") from None
+    except CheckpointError as exc:
+        raise CheckpointError(path, exc.reason + _newest_good_hint(path)) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         hint = ""
         if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
@@ -214,6 +234,10 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
         raise CheckpointError(path, "damaged SMILE-VLM checkpoint: 'model' is not a state_dict of tensors")
     if "text_proj.weight" not in state or state["text_proj.weight"].ndim != 2:
         raise CheckpointError(path, "damaged SMILE-VLM checkpoint: no text projection weights")
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
+    if bad is not None:
+        raise CheckpointError(path, f"damaged SMILE-VLM checkpoint: weight {bad!r} holds NaN or inf"
+                                    + _newest_good_hint(path))
     optimizer = payload.get("optimizer")
     if optimizer is not None and not isinstance(optimizer, dict):
         raise CheckpointError(path, "damaged SMILE-VLM checkpoint: 'optimizer' is not a state_dict")
@@ -227,3 +251,45 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if not isinstance(extra, dict):
         raise CheckpointError(path, "damaged SMILE-VLM checkpoint: 'extra' is not a dict")
     return Checkpoint(str(path), model_config, state, optimizer, epoch, step, rng, config, extra, version)
+
+
+def check_archive(path: Path) -> None:
+    """CheckpointError unless ``path`` is a zip of stored (uncompressed) entries, none and not all together larger
+    than MAX_CHECKPOINT_BYTES, each matching its stored CRC-32 (see the module docstring)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if not entries:
+                raise CheckpointError(path, "not a SMILE-VLM checkpoint: an empty archive")
+            for info in entries:
+                if info.compress_type != zipfile.ZIP_STORED:
+                    raise CheckpointError(path, f"refused: entry {info.filename!r} is compressed (torch.save stores "
+                                                f"entries uncompressed; a compressed one may inflate without bound)")
+                if info.file_size > MAX_CHECKPOINT_BYTES:
+                    raise CheckpointError(path, f"refused: entry {info.filename!r} of {info.file_size} bytes is "
+                                                f"larger than {MAX_CHECKPOINT_BYTES} bytes")
+            total = sum(info.file_size for info in entries)
+            if total > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(path, f"refused: {total} bytes of entries, more than {MAX_CHECKPOINT_BYTES}")
+            bad = archive.testzip()  # reads every entry and compares it with its CRC-32
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise CheckpointError(path, f"not a readable PyTorch checkpoint (damaged or truncated?): {exc}") from None
+    if bad is not None:
+        raise CheckpointError(path, f"damaged checkpoint: the content of {bad!r} does not match its checksum "
+                                    f"(bit rot or an incomplete copy)")
+
+
+def _newest_good_hint(path: Path) -> str:
+    """For a damaged RUN_DIR/last.ckpt: '; the newest readable checkpoint beside it is epoch_NNN.ckpt (epoch E)'."""
+    if path.name != "last.ckpt":
+        return ""
+    for candidate in sorted(path.parent.glob("epoch_*.ckpt"), reverse=True):
+        try:
+            ckpt = load_checkpoint(candidate)
+        except CheckpointError:
+            continue
+        return (f"; the newest readable checkpoint beside it is {candidate.name} (epoch {ckpt.epoch}, step "
+                f"{ckpt.step}): copy it over {path.name} to resume from there")
+    return ""

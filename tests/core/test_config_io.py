@@ -49,3 +49,11 @@ def test_deeply_nested_json_config_is_a_clear_error(tmp_path):
     path.write_text('{"a": ' * 100_000 + "1" + "}" * 100_000)
     with pytest.raises(ValueError, match="deep.json: JSON nested too deeply"):
         read_json_object(path)
+
+
+def test_strict_json_writes_null_for_non_finite_numbers():
+    from core.config_io import strict_json
+
+    text = strict_json({"p": {"a": float("nan"), "b": 0.5}, "w": [float("inf"), -float("inf"), 1], "t": (1.0,)})
+    assert json.loads(text) == {"p": {"a": None, "b": 0.5}, "w": [None, None, 1], "t": [1.0]}
+    assert "NaN" not in text and "Infinity" not in text

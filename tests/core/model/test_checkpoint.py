@@ -140,3 +140,75 @@ def test_weights_that_do_not_fit_the_config(tmp_path, trained):
     ck = load_checkpoint(tmp_path / "mismatch.ckpt")
     with pytest.raises(CheckpointError, match="do not fit"):
         ck.build_model()
+
+
+def test_a_flipped_bit_is_refused_or_changes_nothing_loaded(tmp_path, trained):
+    """Issue 14: 35 of 65 checkpoints with one flipped bit used to load. Every entry's CRC-32 is checked now: a flip
+    is refused, unless it hit zip metadata that no loaded value depends on (then the weights are bit-identical)."""
+    good = _good(tmp_path, trained)
+    original = load_checkpoint(good)
+    data = good.read_bytes()
+    rng = random.Random(0)
+    refused = 0
+    for k in range(65):
+        blob = bytearray(data)
+        pos = rng.randrange(len(blob))
+        blob[pos] ^= 1 << rng.randrange(8)
+        path = tmp_path / f"flip{k}.ckpt"
+        path.write_bytes(bytes(blob))
+        try:
+            loaded = load_checkpoint(path)
+        except CheckpointError as err:
+            assert str(path) in str(err)
+            refused += 1
+            continue
+        for key, value in original.model_state.items():
+            assert torch.equal(loaded.model_state[key], value), f"byte {pos}: {key} changed and was not refused"
+        assert (loaded.epoch, loaded.step, loaded.config) == (original.epoch, original.step, original.config)
+    assert refused >= 60
+
+
+def test_compressed_and_oversized_entries_are_refused_before_loading(tmp_path, trained, monkeypatch):
+    import zipfile
+
+    from core.model import checkpoint
+
+    good = _good(tmp_path, trained)
+    packed = tmp_path / "deflated.ckpt"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+    with pytest.raises(CheckpointError, match="is compressed"):
+        load_checkpoint(packed)
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", 1000)
+    with pytest.raises(CheckpointError, match="larger than 1000 bytes|more than 1000"):
+        load_checkpoint(good)
+
+
+def test_non_finite_weights_are_refused(tmp_path, trained):
+    model = SmileVLM(CFG, text_dim=12)
+    with torch.no_grad():
+        model.text_proj.weight[0, 0] = float("nan")
+    path = save_checkpoint(tmp_path / "nan.ckpt", model=model, model_config=CFG, epoch=1, step=1, config={})
+    with pytest.raises(CheckpointError, match="'text_proj.weight' holds NaN or inf"):
+        load_checkpoint(path)
+
+
+def test_objects_beyond_weights_are_refused_plainly(tmp_path):
+    torch.save({"format": "smile-vlm-checkpoint", "when": __import__("datetime").date(2026, 1, 1)},
+               tmp_path / "objects.ckpt")
+    with pytest.raises(CheckpointError, match="refused: it holds Python objects") as info:
+        load_checkpoint(tmp_path / "objects.ckpt")
+    assert "weights_only=False" not in str(info.value) and "weights_only` set to `False" not in str(info.value)
+
+
+def test_a_damaged_last_checkpoint_names_the_newest_good_epoch_file(tmp_path, trained):
+    run = tmp_path / "run"
+    for epoch in (1, 2, 3):
+        save_checkpoint(run / f"epoch_{epoch:03d}.ckpt", model=trained[0], model_config=CFG, epoch=epoch,
+                        step=10 * epoch, config={})
+    (run / "epoch_003.ckpt").write_bytes((run / "epoch_003.ckpt").read_bytes()[:500])  # damaged too
+    data = (run / "epoch_002.ckpt").read_bytes()
+    (run / "last.ckpt").write_bytes(data[: len(data) - 100])
+    with pytest.raises(CheckpointError, match=r"newest readable checkpoint beside it is epoch_002.ckpt \(epoch 2"):
+        load_checkpoint(run / "last.ckpt")
