@@ -25,7 +25,9 @@ keep_checkpoints of them), every checkpoint_every steps when set, and when the r
 the epoch, step, the global RNG states and the config, so ``resume=True`` continues from it exactly, mid-epoch
 included: on the CPU (same number of threads) the final weights equal those of an uninterrupted run bit for bit.
 On CUDA, kernels' own nondeterminism may make them differ in the last bits. After a hard kill (no checkpoint at
-the kill), a resume redoes the steps since the last checkpoint, with the same batches and randomness.
+the kill), a resume redoes the steps since the last checkpoint, with the same batches and randomness; their "step"
+events carry "redo": true (the "start" event names the redone range), and SIGTERM/SIGINT after the last step (while
+the model card is written) no longer interrupt a run that has finished.
 
 Run folder: config.json (the resolved PretrainConfig), log.jsonl (core.train.run_log; a fresh start replaces it, a
 resume appends), last.ckpt, epoch_NNN.ckpt, last.card.json + .md (its model card, core.model.card, written at the
@@ -37,6 +39,7 @@ to render are left out with a "warning" event. Several processes: ``torchrun --n
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -349,12 +352,16 @@ class _Trainer:
                 f"but {cfg.data} now has {list(self.class_names)}"
             )
 
+        self.logged_until = -1  # the last step an earlier process logged: steps up to it are redone after a kill
         if self.info.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             cfg.save(self.run_dir / CONFIG_NAME)
             log_path = self.run_dir / LOG_NAME
             if ckpt is None and log_path.exists():
                 log_path.unlink()
+            elif ckpt is not None and log_path.exists():
+                steps = [e.get("step") for e in read_log(log_path) if e.get("event") == "step"]
+                self.logged_until = max((s for s in steps if isinstance(s, int)), default=-1)
         self.log = RunLog(self.run_dir / LOG_NAME, enabled=self.info.is_main)
         try:
             return self._run(ckpt, rows, classes, t_start)
@@ -454,6 +461,7 @@ class _Trainer:
             steps_per_epoch=n_steps,
             frozen=list(self.frozen),
             resumed_from=None if ckpt is None else {"path": ckpt.path, "epoch": epoch, "step": self.step},
+            redoes_steps=None if self.logged_until <= self.step else [self.step + 1, self.logged_until],
         )
         if ckpt is not None and epoch >= cfg.epochs:
             self.log.write("done", message=f"nothing to do: {epoch} of {cfg.epochs} epochs already trained")
@@ -526,6 +534,7 @@ class _Trainer:
                         **record,
                         lr=lr,
                         samples_per_s=global_batch / dt if dt > 0 else None,
+                        **({"redo": True} if self.step <= self.logged_until else {}),
                     )
                     bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
                     bar.update(1)
@@ -621,13 +630,41 @@ def pretrain(
     run_dir = Path(os.path.abspath(os.path.expanduser(os.fspath(run_dir))))
     preload_torch_dynamo()
     info, device = setup_distributed(config.device, config.dist_timeout_s)
+    summary = None
     try:
         summary = _Trainer(config, run_dir, info, device, stop_event).run(resume)
-        if summary.rank == 0 and summary.checkpoint is not None:
-            write_run_card(run_dir)  # RUN_DIR/last.card.json + .md (core.model.card); never fails the run
+        with _signals_deferred():  # the run is over: SIGTERM/SIGINT now have nothing left to stop (exit 0, not 143)
+            if summary.rank == 0 and summary.checkpoint is not None:
+                write_run_card(run_dir)  # RUN_DIR/last.card.json + .md (core.model.card); never fails the run
         return summary
     finally:
-        teardown_distributed(info)
+        if summary is None:
+            teardown_distributed(info)
+        else:
+            with _signals_deferred():
+                teardown_distributed(info)
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """SIGTERM and SIGINT are noted, not acted on, inside the block (main thread only); the caller finishes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous[sig] = signal.signal(sig, lambda *_: None)
+        except (ValueError, OSError):
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            try:
+                signal.signal(sig, old)
+            except (ValueError, OSError):
+                pass
 
 
 def load_run(

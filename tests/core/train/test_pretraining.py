@@ -243,3 +243,54 @@ def test_render_canonical_settings_are_laid_over_the_defaults():
     assert canonical.crop == CanonicalSettings.default().crop
     with pytest.raises(ValueError, match="unknown orientation"):
         _render_config(PretrainConfig.from_dict({"render": {"canonical": {"orientation": "sideways"}}}))
+
+
+def test_steps_redone_after_a_hard_kill_are_marked(reference, tmp_path):
+    """A kill after steps 4-6 were logged but before their epoch's checkpoint: the resume from the epoch-1 checkpoint
+    redoes them and marks them (issue 14, item 8); the result still equals the uninterrupted run."""
+    import shutil
+
+    config, ref_dir, _ = reference
+    run_dir = tmp_path / "killed"
+    stopped = pretrain(config, run_dir, stop_event=StopAfter(3))  # epoch 1 done, last.ckpt at step 3
+    assert stopped.step == 3
+    kept = []
+    for e in read_log(ref_dir / "log.jsonl"):  # the log a process killed right after step 6 leaves
+        kept.append(e)
+        if e["event"] == "step" and e["step"] == 6:
+            break
+    kept = [e for e in kept if not (e["event"] in ("epoch_end", "checkpoint") and e["step"] > 3)]
+    (run_dir / "log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in kept))
+
+    resumed = pretrain(config, run_dir, resume=True)
+    assert resumed.status == "done" and resumed.step == 9
+    events = read_log(run_dir / "log.jsonl")
+    restart = [e for e in events if e["event"] == "start"][-1]
+    assert restart["redoes_steps"] == [4, 6]
+    after = events[events.index(restart):]
+    steps = [(e["step"], e.get("redo", False)) for e in after if e["event"] == "step"]
+    assert steps == [(4, True), (5, True), (6, True), (7, False), (8, False), (9, False)]
+    final = load_checkpoint(run_dir / "last.ckpt").model_state
+    assert state_digest(final) == state_digest(load_checkpoint(ref_dir / "last.ckpt").model_state)
+    shutil.rmtree(run_dir)
+
+
+def test_sigterm_after_the_last_step_does_not_stop_a_finished_run(fake_text, data, tmp_path, monkeypatch):
+    """SIGTERM while the finished run writes its model card (issue 14, item 8: exit 143 after completion)."""
+    import os
+    import signal
+
+    from core.model import card
+
+    real = card.write_run_card
+
+    def card_then_sigterm(run_dir):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(run_dir)
+
+    monkeypatch.setattr(pretraining, "write_run_card", card_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    summary = pretrain(PretrainConfig.from_dict(tiny_settings(*data, epochs=1)), tmp_path / "run")
+    assert summary.status == "done" and (tmp_path / "run" / "last.card.json").is_file()
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert read_log(tmp_path / "run" / "log.jsonl")[-1]["event"] == "done"
