@@ -8,6 +8,8 @@ import argparse
 import importlib
 import sys
 
+from core.errors import describe_os_error, printable
+
 # Subcommand modules, in the order they appear in --help.
 COMMANDS = ["index", "render", "synth", "pretrain", "build-model", "predict", "app", "benchmark"]
 
@@ -36,7 +38,13 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, PermissionError) as exc:  # ScanError is a ValueError
-        print(f"smile-vlm {args.command}: error: {exc}", file=sys.stderr)
+        print(f"smile-vlm {args.command}: error: {printable(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a read-only or vanished folder, ...: one line, not a traceback
+        print(f"smile-vlm {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    except RecursionError:
+        print(f"smile-vlm {args.command}: error: input nested too deeply", file=sys.stderr)
         return 1
 
 

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import printable
+
 #: The fixed manifest columns, in file order.
 COLUMNS: tuple[str, ...] = ("path", "subject", "label", "intensity", "kind", "n_frames", "dataset", "code")
 
@@ -163,6 +165,12 @@ def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike[str]) ->
     if out.is_dir():
         raise ValueError(f"{out}: is a folder; give a manifest file name")
     rows = list(rows)
+    for row in rows:  # a UTF-8 CSV cannot hold a name that is not UTF-8: say which one, before writing anything
+        try:
+            str(row.path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{printable(row.path)}: the file or folder name is not valid UTF-8, which a manifest "
+                             f"cannot hold; rename it") from None
     extra_columns: dict[str, None] = {}
     for row in rows:
         for key, _ in row.extra:

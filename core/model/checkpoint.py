@@ -19,8 +19,10 @@ refused plainly (torch's advice to load it with weights_only=False is not passed
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+import shutil
 import random
 import tempfile
 import zipfile
@@ -175,6 +177,14 @@ def save_checkpoint(
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # the final path named, not the temporary
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    except RuntimeError:  # torch's writer reports a failed write as "[enforce fail at inline_container.cc ...]"
+        Path(tmp).unlink(missing_ok=True)
+        full = shutil.disk_usage(path.parent).free < (64 << 20)
+        code = errno.ENOSPC if full else errno.EIO
+        raise OSError(code, os.strerror(code), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -284,8 +284,12 @@ class _Trainer:
         if epoch_file:
             path = save_checkpoint(self.run_dir / f"epoch_{epoch:03d}.ckpt", **kwargs)
             tmp = self.run_dir / f".{LAST_NAME}.{os.getpid()}.tmp"
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, last)
+            try:
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, last)
+            except OSError as exc:  # a full disk: no half-copied temporary left behind, the cause named
+                tmp.unlink(missing_ok=True)
+                raise OSError(exc.errno, exc.strerror, str(last)) from None
             epochs = sorted(self.run_dir.glob("epoch_*.ckpt"))
             for old in epochs[: max(0, len(epochs) - self.config.keep_checkpoints)]:
                 old.unlink(missing_ok=True)
@@ -355,6 +359,8 @@ class _Trainer:
         self.logged_until = -1  # the last step an earlier process logged: steps up to it are redone after a kill
         if self.info.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            for stale in self.run_dir.glob(".*.ckpt.*.tmp"):  # left by a process killed while writing a checkpoint
+                stale.unlink(missing_ok=True)
             cfg.save(self.run_dir / CONFIG_NAME)
             log_path = self.run_dir / LOG_NAME
             if ckpt is None and log_path.exists():

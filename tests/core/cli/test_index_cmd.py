@@ -59,3 +59,37 @@ def test_unknown_format_is_rejected_by_the_parser(tmp_path: Path):
     with pytest.raises(SystemExit) as exc:
         main(["index", str(tmp_path), "--format", "ply", "--out", "m.csv"])
     assert exc.value.code == 2
+
+
+def test_os_errors_are_one_line_not_a_traceback(monkeypatch, capsys):
+    """A full disk or a read-only folder: the cause and the path in one line, exit status 1 (issue 14, item 3)."""
+    import errno
+
+    import core.cli.index_cmd as index_cmd
+    from core.cli import main
+
+    def full(_args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/manifest.csv")
+
+    monkeypatch.setattr(index_cmd, "_run", full)
+    assert main(["index", "/nowhere", "--format", "bu3dfe", "--out", "/data/manifest.csv"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "smile-vlm index: error: no space left on device at /data/manifest.csv"
+
+
+def test_a_name_that_is_not_utf8_is_named_in_the_error(tmp_path):
+    import os
+    import sys
+
+    import pytest
+
+    from core.datasets import ManifestRow, write_manifest
+
+    if sys.platform != "linux":
+        pytest.skip("byte file names are a Linux matter")
+    folder = os.fsdecode(os.fsencode(str(tmp_path)) + b"/S\xff01")
+    row = ManifestRow(Path(folder) / "scan.wrl", "S001", "happiness", None, "3d", 1, "bu3dfe", "")
+    with pytest.raises(ValueError, match=r"S\\xff01.*not valid UTF-8") as err:
+        write_manifest([row], tmp_path / "m.csv")
+    str(err.value).encode("utf-8")  # printable as it is
+    assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob(".*.tmp"))

@@ -212,3 +212,26 @@ def test_a_damaged_last_checkpoint_names_the_newest_good_epoch_file(tmp_path, tr
     (run / "last.ckpt").write_bytes(data[: len(data) - 100])
     with pytest.raises(CheckpointError, match=r"newest readable checkpoint beside it is epoch_002.ckpt \(epoch 2"):
         load_checkpoint(run / "last.ckpt")
+
+
+def test_a_failed_write_names_the_checkpoint_and_leaves_no_temporary(tmp_path, trained, monkeypatch):
+    """torch's writer reports a full disk as '[enforce fail at inline_container.cc...]'; it becomes ENOSPC naming
+    the checkpoint, and no temporary file stays (issue 14, item 3)."""
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    from core.model import checkpoint
+
+    def failing_save(obj, f):
+        f.write(b"PK partial")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(checkpoint.torch, "save", failing_save)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(100, 100, 0))
+    target = tmp_path / "run" / "last.ckpt"
+    with pytest.raises(OSError) as info:
+        save_checkpoint(target, model=trained[0], model_config=CFG, epoch=1, step=1, config={})
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert list((tmp_path / "run").iterdir()) == []
