@@ -74,6 +74,11 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+class CacheWriteError(OSError):
+    """Writing into the render cache failed (a full disk, a read-only folder): the whole render stops, since every
+    further row would fail the same way; the message names the cache file."""
+
+
 @dataclass(frozen=True)
 class RenderSummary:
     """What :meth:`RenderCache.render_manifest` did.
@@ -301,7 +306,10 @@ class RenderCache:
                     else:
                         views, flag = self.render_path(path, kind, orientation)
                         face = None if flag is None else flag.to_dict()
-                        self._store(file.stem, views, face)
+                        try:
+                            self._store(file.stem, views, face)
+                        except OSError as exc:  # the cache folder, not this scan: stop (a full disk fails them all)
+                            raise CacheWriteError(exc.errno, exc.strerror, str(exc.filename or file)) from None
                         rendered += 1
                     entry = {"file": file.name, "content": content, "kind": kind, "stat": signature, "face": face}
                     if orientation:
@@ -310,6 +318,8 @@ class RenderCache:
                     self._dirty = True
                     if isinstance(face, dict) and face.get("ok") is False:
                         no_face.append((str(path), str(face.get("reason") or "no face found")))
+                except CacheWriteError:
+                    raise
                 except Exception as exc:  # one bad scan must not stop a long batch
                     failed.append((str(path), self._reason(exc, path)))
                     if self._index.pop(str(path), None) is not None:

@@ -289,3 +289,29 @@ def test_a_bad_row_orientation_fails_that_row(tmp_path, config, scans):
         [Row(scans[0], orientation="sideways"), Row(scans[1], orientation="none")], progress=False)
     assert summary.rendered == 1 and [p for p, _ in summary.failed] == [str(scans[0])]
     assert "unknown orientation 'sideways'" in summary.failed[0][1]
+
+
+def test_a_full_disk_stops_the_render_naming_the_cache_file(tmp_path, config, scans, monkeypatch):
+    """Issue 14, item 3: a full disk used to fail 139 of 144 rows one by one and exit 0. The first write error stops
+    the run with ENOSPC naming the entry; nothing half-written is left; entries written before it stay valid."""
+    import errno
+
+    real_save = np.save
+    calls = {"n": 0}
+
+    def save_until_full(handle, array, allow_pickle=False):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            handle.write(b"\x93NUMPY partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(handle, array, allow_pickle=allow_pickle)
+
+    monkeypatch.setattr(cache_module.np, "save", save_until_full)
+    cache = RenderCache(tmp_path / "cache", config)
+    with pytest.raises(cache_module.CacheWriteError) as info:
+        cache.render_manifest([Row(p) for p in scans], progress=False)
+    assert info.value.errno == errno.ENOSPC and str(cache.folder) in info.value.filename
+    assert not list(cache.folder.glob("*.tmp")) and not list(cache.folder.glob(".*.tmp"))
+    monkeypatch.setattr(cache_module.np, "save", real_save)
+    again = RenderCache(tmp_path / "cache", config).render_manifest([Row(p) for p in scans], progress=False)
+    assert (again.cached, again.rendered, again.failed) == (1, 3, ())
