@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config_io import write_bytes_atomic
 from core.scans.types import Scan, ScanError
 
 #: A triangle with an edge longer than this many median grid spacings is dropped (depth discontinuity).
@@ -150,8 +151,5 @@ def save_bnt(path: str | Path, data: np.ndarray, nrows: int, ncols: int, zmin: f
     count = table.size
     if count > 0xFFFFFFFF:
         raise ValueError(f"{count} values do not fit the uint32 count of a .bnt file")
-    with Path(path).open("wb") as f:
-        f.write(_HEAD.pack(nrows, ncols, float(zmin), len(name)))
-        f.write(name)
-        f.write(_COUNT.pack(count))
-        f.write(np.ascontiguousarray(table.T, dtype="<f8").tobytes())
+    write_bytes_atomic(path, b"".join([_HEAD.pack(nrows, ncols, float(zmin), len(name)), name, _COUNT.pack(count),
+                                       np.ascontiguousarray(table.T, dtype="<f8").tobytes()]))

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config_io import write_bytes_atomic
 from core.scans.meshes import TEXT_BYTES
 from core.scans.types import Scan, ScanError
 
@@ -448,4 +449,4 @@ def save_wrl(path: str | Path, vertices: np.ndarray, faces: np.ndarray) -> None:
         f"{points}\n          ]\n        }}\n        coordIndex [\n{index}\n        ]\n"
         "      }\n    }\n  ]\n}\n"
     )
-    Path(path).write_bytes(text.encode("utf-8"))
+    write_bytes_atomic(path, text.encode("utf-8"))  # a full disk leaves no truncated file under the name

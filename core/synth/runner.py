@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from core.config_io import write_text_atomic
 from core.synth.config import GENERATORS, SFM_ONLY, DemoConfig, config_to_dict, load_config
 from core.synth.generators import (
     HEADS_MANIFEST,
@@ -172,7 +173,7 @@ def run_info(run: RunConfig, config: Any, model: Any, n_files: int, extra: dict 
 
 def write_info(path: Path, info: dict) -> None:
     """Write ``info`` as indented, key-ordered JSON with a final newline (deterministic bytes)."""
-    path.write_text(json.dumps(info, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(info, indent=2, sort_keys=False) + "\n")
 
 
 def write_heads_manifest(out: Path, items: list[Item]) -> Path:

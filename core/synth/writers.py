@@ -2,7 +2,8 @@
 
 WRL (BU-3DFE/BU-4DFE) and BNT (Bosphorus) go through core.scans; OBJ frames and whole heads are written here
 with 3 decimals (micrometres, far below the simulated scanner noise) and no header, normals or texture, as
-trimesh's exporter writes them; PLY (whole heads) through trimesh.
+trimesh's exporter writes them; PLY (whole heads) through trimesh. Every file is written atomically (a temporary,
+then a rename), so a full disk or a kill never leaves an empty or truncated scan under a scan's name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config_io import write_bytes_atomic
 from core.synth.rangegrid import RangeGrid
 
 OBJ_DIGITS = 3
@@ -30,13 +32,13 @@ def obj_text(vertices: np.ndarray, faces: np.ndarray) -> str:
 def write_mesh(path: Path, vertices: np.ndarray, faces: np.ndarray, fmt: str) -> None:
     """Write a (V, 3) mm mesh with (F, 3) faces as ``fmt`` ("obj", "wrl" or binary "ply") to ``path``."""
     if fmt == "obj":
-        path.write_bytes(obj_text(vertices, faces).encode("ascii"))
+        write_bytes_atomic(path, obj_text(vertices, faces).encode("ascii"))
     elif fmt == "ply":
         import trimesh
 
         mesh = trimesh.Trimesh(vertices=np.asarray(vertices, dtype=np.float64), faces=np.asarray(faces, dtype=np.int64),
                                process=False, validate=False)
-        path.write_bytes(trimesh.exchange.ply.export_ply(mesh, encoding="binary", include_attributes=False))
+        write_bytes_atomic(path, trimesh.exchange.ply.export_ply(mesh, encoding="binary", include_attributes=False))
     elif fmt == "wrl":
         from core.scans import save_wrl
 

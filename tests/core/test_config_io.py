@@ -57,3 +57,24 @@ def test_strict_json_writes_null_for_non_finite_numbers():
     text = strict_json({"p": {"a": float("nan"), "b": 0.5}, "w": [float("inf"), -float("inf"), 1], "t": (1.0,)})
     assert json.loads(text) == {"p": {"a": None, "b": 0.5}, "w": [None, None, 1], "t": [1.0]}
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_write_bytes_atomic_leaves_nothing_half_written(tmp_path, monkeypatch):
+    """A failed write (a full disk) leaves neither a truncated file under the name nor a temporary; the error names
+    the file (synth scans, VRML/BNT files and JSON go through it)."""
+    import errno
+    import os
+
+    from core.config_io import write_bytes_atomic
+
+    target = tmp_path / "S001" / "S001_HA01.wrl"
+    write_bytes_atomic(target, b"old")
+
+    def full(_src, _dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError) as info:
+        write_bytes_atomic(target, b"new content")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
+    assert target.read_bytes() == b"old" and sorted(p.name for p in target.parent.iterdir()) == ["S001_HA01.wrl"]
