@@ -199,10 +199,12 @@ class MainWindow(QMainWindow):
         action(file_menu, "Quit", self.close, "Ctrl+Q")
 
         view_menu = self.menuBar().addMenu("&View")
-        for name, text, key in (("reset", "Reset view", "R"), ("front", "Front", "1"), ("left", "Left", "2"),
-                                ("right", "Right", "3")):
+        for name, text, key in (("reset", "Reset view (front)", "R"), ("front", "Front (0°)", "1"),
+                                ("left", "Left (−30°)", "2"), ("right", "Right (+30°)", "3")):
             action(view_menu, text, lambda _=False, n=name: self.viewer.camera_preset(n), key)
         action(view_menu, "Play / pause", self._toggle_play, "Space")
+        action(view_menu, "Previous frame", lambda: self.viewer.step_frame(-1), "Left", "Show the previous 4D frame")
+        action(view_menu, "Next frame", lambda: self.viewer.step_frame(1), "Right", "Show the next 4D frame")
         face_action = self.viewer.face_action  # the viewer's "Face crop" button, kept across sessions
         face_action.setChecked(self.settings.value("show_face_crop", False, type=bool))
         face_action.toggled.connect(lambda on: self.settings.setValue("show_face_crop", bool(on)))
@@ -214,7 +216,13 @@ class MainWindow(QMainWindow):
         self.about_model_action = action(help_menu, "About this model\u2026", self.show_model_card, "",
                                          "The loaded model's card: how it was trained, its figures and limits")
         self.about_model_action.setEnabled(False)
+        action(help_menu, "Keyboard shortcuts…", self.show_shortcuts, "", "Every key of the window and what it does")
         self._rebuild_recent_menu()
+
+    def show_shortcuts(self) -> None:
+        from app.widgets.shortcuts_dialog import ShortcutsDialog
+
+        ShortcutsDialog(self).show()
 
     def _connect(self) -> None:
         c = self.controller

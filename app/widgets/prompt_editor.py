@@ -94,6 +94,7 @@ class PromptEditorPanel(QWidget):
 
     def __init__(self, prompt_set: PromptSet | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setObjectName("prompt editor")
         self.controller = PromptSetController(prompt_set, self)
         self._last_emitted: PromptSet = self.controller.prompt_set
         self._last_dir = str(Path.home())
@@ -146,7 +147,8 @@ class PromptEditorPanel(QWidget):
                 self.addAction(action)
             return action
 
-        self.load_action = act("Load…", self._load_dialog, "Load a prompt set (JSON)", "Ctrl+O")
+        # Ctrl+L, not Ctrl+O: Ctrl+O is File > Open scan everywhere in the window (two owners made it ambiguous)
+        self.load_action = act("Load…", self._load_dialog, "Load a prompt set (JSON) — Ctrl+L", "Ctrl+L")
         self.save_action = act("Save", self._save, "Save the set to its file", "Ctrl+S")
         self.save_as_action = act("Save as…", self._save_as_dialog, "Save the set to another JSON file")
         self.import_action = act("Import…", self._import_dialog, "Import a CLIP-benchmark {class: [prompts]} file")

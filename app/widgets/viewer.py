@@ -2,8 +2,10 @@
 timeline for 4D sequences.
 
 Coordinates are the scan's own (millimetres, as stored). The presets assume the face looks along +z with +y up (the
-datasets' and core.render's convention): "front" puts the camera on +z, "left" on -x (the viewer's left, as the
-model's yaw < 0 view), "right" on +x; "reset" fits the scan into the view keeping the direction.
+datasets' and core.render's convention) and are the model's own views: "front" puts the camera on +z, "left" at the
+model's yaw -30° (toward -x, the viewer's left), "right" at +30° (the yaws of resources/render.json); "reset" returns
+to the front and fits the scan into the view. Keys: only the window's shortcuts act in the view, VTK's own key
+bindings are off (app.widgets.viewer_keys); files dropped on the view open through the window.
 
 On Qt platforms without QOpenGLWidget support (QT_QPA_PLATFORM=offscreen) the view is an off-screen pyvista Plotter
 whose picture is shown in a label (no mouse interaction there); everything else works the same.
@@ -45,14 +47,23 @@ from PySide6.QtWidgets import (
 from pyvistaqt import QtInteractor
 from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
 
+from app.widgets.viewer_keys import VtkKeyBlocker
+from core.render import RenderConfig
 from core.scans import Scan
 from core.scans.canonical import CanonicalFace
 
 #: Camera presets: direction from the scan's centre toward the camera, and the view-up vector.
+def _yaw_direction(yaw_deg: float) -> tuple[float, float, float]:
+    """The camera direction of a model view at ``yaw_deg`` (core.render's convention: yaw < 0 on the viewer's left)."""
+    yaw = np.radians(yaw_deg)
+    return (float(np.sin(yaw)), 0.0, float(np.cos(yaw)))
+
+
+#: Camera presets: the model's own views (resources/render.json yaws: left -30°, front 0°, right +30°).
 PRESETS = {
-    "front": ((0.0, 0.0, 1.0), (0.0, 1.0, 0.0)),
-    "left": ((-1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-    "right": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+    "front": (_yaw_direction(0.0), (0.0, 1.0, 0.0)),
+    "left": (_yaw_direction(min(RenderConfig.default().yaws)), (0.0, 1.0, 0.0)),
+    "right": (_yaw_direction(max(RenderConfig.default().yaws)), (0.0, 1.0, 0.0)),
 }
 MESH_COLOUR = "#d8b49c"
 POINT_COLOUR = "#c98f6f"
@@ -152,10 +163,10 @@ class ViewerWidget(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 2, 4, 0)
         self.buttons: dict[str, QToolButton] = {}
-        for name, text, tip in (("reset", "Reset", "Fit the scan into the view"),
-                                ("front", "Front", "Camera in front of the face"),
-                                ("left", "Left", "Camera on the left (viewer's left)"),
-                                ("right", "Right", "Camera on the right")):
+        for name, text, tip in (("reset", "Reset", "Back to the front view, the scan fitted (R)"),
+                                ("front", "Front", "The model's front view, 0° (1)"),
+                                ("left", "Left", "The model's left view, yaw −30° (2)"),
+                                ("right", "Right", "The model's right view, yaw +30° (3)")):
             button = QToolButton()
             button.setText(text)
             button.setToolTip(tip)
@@ -187,6 +198,11 @@ class ViewerWidget(QWidget):
             self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
             view: QWidget = self.plotter.interactor
             self.image = None
+            # pyvistaqt's own drop handler would draw a dropped file over the scan (viridis, "Unnamed_0" bar):
+            # drops go to the window, which opens them like File > Open
+            self.plotter.setAcceptDrops(False)
+            self._key_blocker = VtkKeyBlocker(self)  # VTK's own keys (w, p, 3, f, ...) never act
+            self.plotter.installEventFilter(self._key_blocker)
         else:  # no QOpenGLWidget on this Qt platform: render off screen and show the picture
             self.plotter = pv.Plotter(off_screen=True, window_size=list(FALLBACK_SIZE))
             self.image = QLabel("3D view")
@@ -346,6 +362,12 @@ class ViewerWidget(QWidget):
     def is_playing(self) -> bool:
         return self._timer.isActive()
 
+    def step_frame(self, delta: int) -> None:
+        """Show the frame ``delta`` frames on (wrapping around), pausing playback; nothing for a 3D scan."""
+        if len(self._frames) > 1:
+            self.pause()
+            self.set_frame(self._frame + int(delta))
+
     def set_frame(self, index: int) -> None:
         """Show frame ``index`` of the sequence, updating the mesh points in place."""
         if not self._frames or self.mesh is None:
@@ -404,7 +426,9 @@ class ViewerWidget(QWidget):
     def camera_preset(self, name: str) -> None:
         """"reset", "front", "left" or "right" (see the module docstring)."""
         renderer = self.plotter.renderer  # (Plotter.reset_camera renders whatever render= says)
-        if name == "reset":
+        if name == "reset":  # back to the front view, the scan fitted
+            direction, up = PRESETS["front"]
+            renderer.view_vector(direction, viewup=up, render=False)
             renderer.reset_camera(render=False)
         elif name in PRESETS:
             direction, up = PRESETS[name]

@@ -332,3 +332,26 @@ def test_status_bar_names_the_model_by_its_card(window, qtbot, tmp_path):
     assert window.model_label.text().startswith(f"model: {name} \u00b7 prompts: ")
     assert "last.ckpt" not in window.model_label.text() and window.model_label.toolTip() == str(ckpt)
     assert window.controller.analyzer.card.name == name
+
+
+def test_every_shortcut_has_one_owner_and_is_listed(window, qtbot):
+    """Issue 14, items 10 and 11: Ctrl+O was both File ▸ Open scan and the prompt editor's Load (ambiguous, so
+    neither fired there). Every key sequence now has one action; Help ▸ Keyboard shortcuts lists them all."""
+    from PySide6.QtGui import QAction, QKeySequence
+
+    from app.widgets.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+
+    owners: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        for key in action.shortcuts():
+            if not key.isEmpty():
+                owners.setdefault(key.toString(QKeySequence.SequenceFormat.PortableText), []).append(action.text())
+    shared = {k: v for k, v in owners.items() if len(v) > 1}
+    assert not shared, shared
+    assert owners["Ctrl+O"] == ["Open scan\u2026"] and owners["Ctrl+L"] == ["Load…"]
+    assert {"Left", "Right", "R", "1", "2", "3", "Space"} <= set(owners)
+    rows = shortcut_rows(window)
+    assert ("Ctrl+L", "Load (in the prompt editor)") in rows
+    dialog = ShortcutsDialog(window)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == len(rows) >= 12

@@ -68,15 +68,54 @@ def test_frames_of_another_topology_keep_the_actor(viewer):
     assert viewer.mesh.n_points == frames[0].n_vertices
 
 
-def test_camera_presets(viewer):
+def test_camera_presets_are_the_model_views_and_reset_returns_to_the_front(viewer):
     viewer.show_scan(face(0.1))
-    for name, expected in (("front", (0, 0, 1)), ("left", (-1, 0, 0)), ("right", (1, 0, 0))):
+    s30, c30 = np.sin(np.radians(30)), np.cos(np.radians(30))
+    for name, expected in (("front", (0, 0, 1)), ("left", (-s30, 0, c30)), ("right", (s30, 0, c30))):
         viewer.camera_preset(name)
         np.testing.assert_allclose(viewer.camera_direction(), expected, atol=1e-6)
     viewer.camera_preset("reset")
-    np.testing.assert_allclose(viewer.camera_direction(), (1, 0, 0), atol=1e-6)  # reset keeps the direction
+    np.testing.assert_allclose(viewer.camera_direction(), (0, 0, 1), atol=1e-6)  # R returns to the front
     with pytest.raises(ValueError, match="unknown camera preset"):
         viewer.camera_preset("top")
+
+
+@pytest.mark.parametrize("key", ["w", "p", "3", "f", "s", "j", "e", "q", "u"])
+def test_vtk_key_bindings_do_not_act(viewer, qtbot, key):
+    """Issue 14, item 10: VTK's own keys (wireframe, pick box, stereo, fly, exit, ...) are off in the view."""
+    from PySide6.QtCore import Qt
+
+    if not viewer.embedded:
+        pytest.skip("no interactive VTK view on this Qt platform")
+    viewer.show_scan(face(0.1))
+    viewer.camera_preset("front")
+    before = (viewer.actor.prop.style, viewer.plotter.render_window.GetStereoRender(), viewer.plotter.camera_position)
+    viewer.plotter.setFocus()
+    qtbot.keyClick(viewer.plotter, key)
+    qtbot.keyClick(viewer.plotter, key, Qt.KeyboardModifier.ShiftModifier)
+    after = (viewer.actor.prop.style, viewer.plotter.render_window.GetStereoRender(), viewer.plotter.camera_position)
+    assert after == before and not viewer._closed
+    assert len(viewer.plotter.actors) == 1  # no pick box or other actor added
+
+
+def test_files_dropped_on_the_view_go_to_the_window(viewer):
+    """Issue 14, item 9: pyvistaqt's drop handler drew dropped files over the scan; the view takes no drops now."""
+    if not viewer.embedded:
+        pytest.skip("no interactive VTK view on this Qt platform")
+    assert not viewer.plotter.acceptDrops()
+
+
+def test_step_frame_moves_through_a_sequence_and_pauses(viewer):
+    frames = [face(b, source=f"f{i}") for i, b in enumerate(np.linspace(0, 0.3, 4))]
+    viewer.show_sequence(frames)
+    viewer.play()
+    viewer.step_frame(1)
+    assert viewer.frame_index == 1 and not viewer.is_playing
+    viewer.step_frame(-2)
+    assert viewer.frame_index == 3  # wraps around
+    viewer.show_scan(face(0.1))
+    viewer.step_frame(1)  # a 3D scan: nothing to step
+    assert viewer.n_frames <= 1 and viewer.frame_index == 0
 
 
 def test_screenshot_png(viewer, tmp_path):
