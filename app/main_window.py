@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.browser.openManifestRequested.connect(self._open_manifest_dialog)
         self.prompt_editor.promptSetChanged.connect(self._on_prompts_changed)
         self.training.checkpointChosen.connect(self.use_checkpoint)
+        self.training.set_prompt_source(lambda: self.prompt_editor.prompt_set)
         self.results.exportRequested.connect(self._export_dialog)
         self.results.batchFolderRequested.connect(self._batch_folder_dialog)
         self.results.batchManifestRequested.connect(self._batch_list_dialog)

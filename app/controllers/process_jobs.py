@@ -11,7 +11,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from app.controllers.run_log import LOG_NAME, OUTPUT_NAME, TERMINAL_EVENTS, LogTail, RunState, failure_report
+from app.controllers.run_log import (
+    LOG_NAME,
+    OUTPUT_NAME,
+    TERMINAL_EVENTS,
+    LogTail,
+    RunState,
+    cli_error,
+    failure_report,
+)
 
 
 class RunMonitor(QObject):
@@ -239,7 +247,8 @@ class TrainingJob(QObject):
                 self.report = state.message or "stopped before training started; no checkpoint was written"
         else:
             self.status = "error"
-            reason = state.message if state.status == "error" else (message or "the process ended unexpectedly")
+            reason = state.message if state.status == "error" else (
+                cli_error(self.process.output_text(60)) or message or "the process ended unexpectedly")
             if ok and state.status not in TERMINAL_EVENTS:
                 reason = "the training process ended without finishing its log"
             self.report = failure_report(reason, self.run_dir, self.process.output_text(30))

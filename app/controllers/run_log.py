@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,6 +374,19 @@ def log_tail_text(run_dir: Path, lines: int = 12, window: int = 1 << 15) -> str:
     except OSError:
         return ""
     return "\n".join(data.splitlines()[-lines:])
+
+
+_CLI_ERROR = re.compile(r"^smile-vlm [\w-]+: error: (.+)$")
+
+
+def cli_error(output: str) -> str:
+    """The reason in the last ``smile-vlm COMMAND: error: REASON`` line of a process's output ('' when none): what
+    the CLI prints when it fails before its run log starts (e.g. labels missing from the prompt set)."""
+    for line in reversed(output.splitlines()):
+        m = _CLI_ERROR.match(line.strip())
+        if m:
+            return m.group(1).strip()
+    return ""
 
 
 def failure_report(reason: str, run_dir: Path, output: str) -> str:

@@ -118,6 +118,7 @@ class TrainingPanel(QWidget):
         self._records: list[RunRecord] = []
         self._shown_dir: Path | None = None
         self._viewer: RunMonitor | None = None  # follows a past run's log (the job has its own monitor)
+        self._prompt_source = None  # () -> the PromptSet being edited in the Prompts panel (set_prompt_source)
         self._build_ui()
         self.set_options(TrainingOptions.defaults())
         self.refresh_runs()
@@ -182,7 +183,9 @@ class TrainingPanel(QWidget):
         from core.prompts import default_prompt_sets
 
         self.prompt_set_combo = _combo([""] + default_prompt_sets(), True,
-                                       "prompt set: a shipped set's name or a prompt file ('' = the default set)")
+                                       "prompt set: a shipped set's name or a prompt file; empty = the set being "
+                                       "edited in the Prompts panel (saved into the run folder as prompts.json)")
+        self.prompt_set_combo.lineEdit().setPlaceholderText("the set being edited (Prompts panel)")
         self.device_combo = _combo(DEVICES, False, "training device")
         self.workers_spin = _spin(0, 64, "data-loading worker processes")
         self.seed_spin = _spin(0, 2**31 - 1, "random seed")
@@ -398,10 +401,30 @@ class TrainingPanel(QWidget):
         try:
             options.check()
             run_dir = new_run_dir()
+            options = self._with_edited_prompts(options, run_dir)
         except (ValueError, OSError) as exc:
             self.message.show_message(f"Cannot start training: {exc}", "error")
             return False
         return self._launch(pretrain_command(options, run_dir), run_dir, "Started")
+
+    def set_prompt_source(self, source) -> None:
+        """``source()`` -> the PromptSet being edited (or None): what a run with an empty prompt-set field uses."""
+        self._prompt_source = source
+
+    def _with_edited_prompts(self, options: TrainingOptions, run_dir: Path) -> TrainingOptions:
+        """With category prompts and no prompt set named, the set being edited, saved as RUN_DIR/prompts.json (so
+        the run records exactly the prompts it trained with, unsaved edits included)."""
+        if options.prompts != "metadata" or options.prompt_set or self._prompt_source is None:
+            return options
+        prompt_set = self._prompt_source()
+        if prompt_set is None:
+            return options
+        from dataclasses import replace
+
+        from core.prompts import save_prompt_set
+
+        path = save_prompt_set(prompt_set, run_dir / "prompts.json")
+        return replace(options, prompt_set=str(path))
 
     def resume_selected(self) -> bool:
         """Continue the selected run from its last checkpoint (with its saved settings)."""

@@ -265,3 +265,48 @@ def test_synthetic_preset_reused_and_failing(panel, qtbot, user_data, monkeypatc
     assert "no such generator" in panel.output_view.toPlainText()
     assert panel.data_edit.text() == "/kept.csv" and panel.generate_button.text() == "Generate"
     assert not panel.generate_preset("nope", 1) and "unknown synthetic preset" in panel.message.text()
+
+
+LABEL_CHECK_CLI = """
+import json, sys
+args = sys.argv[1:]
+prompts = json.load(open(args[args.index("--prompt-set") + 1])) if "--prompt-set" in args else {"classes": {}}
+if "neutral" not in prompts["classes"]:
+    print("smile-vlm pretrain: error: labels ['neutral'] of demo.csv have no prompts in the prompt set",
+          file=sys.stderr)
+    sys.exit(1)
+print("prompts ok", sorted(prompts["classes"]))
+sys.exit(3)
+"""
+
+
+def test_runs_default_to_the_edited_prompt_set_and_a_cli_error_is_the_banner(panel, qtbot, tmp_path, user_data,
+                                                                             monkeypatch):
+    """Issue 14, item 13: training with the default settings failed on the app's own demo (its scans include
+    neutral, the default prompt set had none) and the reason was only in the Output tab. An empty prompt-set field
+    now means the set being edited (saved into the run folder); a failure before the run's log names its reason
+    in the banner."""
+    from core.prompts import PromptSet
+
+    cli = tmp_path / "label_check_cli.py"
+    cli.write_text(LABEL_CHECK_CLI)
+    monkeypatch.setenv(tr.ENV_CLI, shlex.join([sys.executable, str(cli)]))
+    manifest = tiny_manifest(tmp_path / "data", 4)
+    options = TrainingOptions(**{**tiny_options(manifest).to_dict(), "prompts": "metadata", "prompt_set": ""})
+
+    without = PromptSet("edited", {"happiness": ["a smile"], "sadness": ["a frown"]})
+    panel.set_prompt_source(lambda: without)
+    panel.set_options(options)
+    assert panel.start_training()
+    job = panel.job
+    qtbot.waitUntil(lambda: job.status != "running", timeout=30_000)
+    assert job.status == "error"
+    assert (job.run_dir / "prompts.json").is_file() and "--prompt-set" in job.command
+    assert "labels ['neutral'] of demo.csv have no prompts" in panel.message.text()
+
+    edited = PromptSet("edited", {"happiness": ["a smile"], "neutral": ["a calm face"]})
+    panel.set_prompt_source(lambda: edited)
+    assert panel.start_training()
+    job = panel.job
+    qtbot.waitUntil(lambda: job.status != "running", timeout=30_000)
+    assert "prompts ok ['happiness', 'neutral']" in job.process.output_text()
