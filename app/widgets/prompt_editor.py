@@ -44,6 +44,10 @@ _ROLE_KEY = Qt.ItemDataRole.UserRole + 1  # ("class", label) or ("prompt", label
 _JSON_FILTER = "Prompt sets (*.json);;All files (*)"
 
 
+#: The first prompt of a class added with a label alone (the user edits it or adds others).
+DEFAULT_CLASS_PROMPT = "a face showing {label}"
+
+
 class PromptTreeModel(QStandardItemModel):
     """Two columns: class label / prompt text (editable) and the class's prompt count. Edits are not stored here:
     they go to ``edit_handler(key, text) -> bool`` and come back through :meth:`populate` when accepted."""
@@ -203,7 +207,8 @@ class PromptEditorPanel(QWidget):
         self.prompt_edit.setPlaceholderText("prompt text, e.g. “a face showing contempt”")
         self.prompt_edit.returnPressed.connect(self._add_prompt_from_fields)
         self.add_class_button = QPushButton("Add class")
-        self.add_class_button.setToolTip("Add a class with this label; the prompt above is its first prompt")
+        self.add_class_button.setToolTip("Add a class with this label; the prompt above is its first prompt (empty: "
+                                         "'a face showing <label>', to edit)")
         self.add_class_button.clicked.connect(self._add_class_from_fields)
         self.add_prompt_button = QPushButton("Add prompt")
         self.add_prompt_button.setToolTip("Add the prompt to the selected class")
@@ -285,14 +290,15 @@ class PromptEditorPanel(QWidget):
         return ok
 
     def save_file(self, path: str | Path | None = None) -> bool:
-        """Save in our format to ``path`` (default: the set's file)."""
-        ok = self.controller.save(path)
+        """Save in our format to ``path`` (default: the set's file); a name without .json gets it."""
+        ok = self.controller.save(_with_json_suffix(path) if path is not None else None)
         if ok:
             self.message.show_message(f"Saved {self.controller.path}", "info")
         return ok
 
     def export_file(self, path: str | Path) -> bool:
-        """Export the CLIP-benchmark form."""
+        """Export the CLIP-benchmark form (a name without .json gets it)."""
+        path = _with_json_suffix(path)
         ok = self.controller.export_clip(path)
         if ok:
             self.message.show_message(f"Exported {path}", "info")
@@ -334,12 +340,19 @@ class PromptEditorPanel(QWidget):
         return self.controller.edit_prompt(key[1], key[2], text)
 
     def _add_class_from_fields(self) -> None:
-        if self.controller.add_class(self.class_edit.text(), self.prompt_edit.text()):
-            label = self.class_edit.text().strip()
+        """A class from the label field; its first prompt is the prompt field, or, when that is empty, a plain
+        template (DEFAULT_CLASS_PROMPT) the user can edit (a class needs at least one prompt)."""
+        label = self.class_edit.text().strip()
+        templated = not self.prompt_edit.text().strip() and bool(label)
+        prompt = DEFAULT_CLASS_PROMPT.format(label=label) if templated else self.prompt_edit.text()
+        if self.controller.add_class(self.class_edit.text(), prompt):
             self.class_edit.clear()
             self.prompt_edit.clear()
             self._refresh_tree()
             self.select(label)
+            if templated:
+                self.message.show_message(f"Added class {label!r} with the prompt {prompt!r}; edit it or add "
+                                          f"more", "info")
 
     def _add_prompt_from_fields(self) -> None:
         label = self.selected_class()
@@ -459,6 +472,11 @@ class PromptEditorPanel(QWidget):
         if path:
             self._last_dir = str(Path(path).parent)
             self.export_file(path)
+
+
+def _with_json_suffix(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.suffix.lower() == ".json" else path.with_name(path.name + ".json")
 
 
 def prepare_screenshot(panel: PromptEditorPanel, prompt_set: str | PromptSet = DEFAULT_SET) -> PromptEditorPanel:

@@ -132,7 +132,7 @@ def test_rename_class_and_set_through_the_ui(panel, qtbot):
         (lambda p: (p.select("calm", 0), p.remove_button.click()), "at least one prompt"),
         (lambda p: (p.class_edit.setText("joy"), p.prompt_edit.setText("x"), p.add_class_button.click()),
          "already has a class"),
-        (lambda p: (p.class_edit.setText("new"), p.prompt_edit.setText(""), p.add_class_button.click()),
+        (lambda p: (p.class_edit.setText(" "), p.prompt_edit.setText(""), p.add_class_button.click()),
          "cannot be empty"),
         (lambda p: (p.select("joy", 0), p.prompt_edit.setText("a smile"), p.add_prompt_button.click()),
          "already has the prompt"),
@@ -220,3 +220,21 @@ def test_prepare_screenshot_shows_a_shipped_set(panel, qtbot):
     assert panel.prompt_set == default_prompt_set("expressions")
     assert list(_tree_texts(panel)) == list(default_prompt_set("expressions").labels)
     assert panel.selected_class() == "happiness"
+
+
+def test_a_class_added_by_its_name_alone_gets_a_template_prompt(panel, qtbot):
+    """Issue 14, item 14: "Add class" with an empty prompt field used to be refused."""
+    panel.class_edit.setText("pain")
+    panel.prompt_edit.setText("")
+    with qtbot.waitSignal(panel.promptSetChanged, timeout=2000) as blocker:
+        panel.add_class_button.click()
+    assert blocker.args[0].classes["pain"] == ("a face showing pain",)
+    assert "edit it" in panel.message.text() and panel.selected_class() == "pain"
+
+
+def test_save_as_and_export_add_the_json_suffix(panel, tmp_path):
+    assert panel.save_file(tmp_path / "my prompts")
+    assert (tmp_path / "my prompts.json").is_file() and not (tmp_path / "my prompts").exists()
+    assert panel.export_file(tmp_path / "clip")
+    assert (tmp_path / "clip.json").is_file()
+    assert panel.save_file(tmp_path / "kept.JSON") and (tmp_path / "kept.JSON").is_file()
