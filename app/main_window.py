@@ -110,11 +110,11 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
-        self.banner = MessageBanner()
         self.viewer = ViewerWidget()
-        layout.addWidget(self.banner)
         layout.addWidget(self.viewer, 1)
         self.setCentralWidget(central)
+        self.banner = MessageBanner()
+        self.banner.overlay(central)  # floats over the view: a message never moves the 3D view
 
         # panels
         self.browser = BrowserPanel()
@@ -606,6 +606,7 @@ class MainWindow(QMainWindow):
             self._shown_views = r.views
         self.results.set_result(r.probabilities, r.top, scored.uncertainty, r.source, scored.checkpoint,
                                 scored.prompt_set, scored.face)
+        self.banner.clear_error()  # an error of an earlier action is stale once a result arrived
 
     def _on_prompts_changed(self, prompt_set) -> None:
         """Re-score with the edited prompts; during a batch the edit waits for its end (one prompt set per file)."""

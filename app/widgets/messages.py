@@ -1,12 +1,14 @@
 """An inline, non-modal message banner: errors and notices show at the top of the window, never block.
 
-Errors stay until closed (or replaced); information hides itself after INFO_TIMEOUT_MS. Every message shown is
-also kept in :attr:`MessageBanner.history` (level, text), newest last.
+Errors stay until closed, replaced or cleared by the next success (the window clears an error when a result
+arrives); information hides itself after INFO_TIMEOUT_MS. Every message shown is also kept in
+:attr:`MessageBanner.history` (level, text), newest last. :meth:`MessageBanner.overlay` floats the banner over the top
+of a host widget instead of taking a place in a layout, so showing or hiding it never moves what is below.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton
 
 LEVELS = ("info", "warning", "error")
@@ -62,6 +64,7 @@ class MessageBanner(QFrame):
         self._timer.stop()
         if level == "info":
             self._timer.start(INFO_TIMEOUT_MS)
+        self._place()
         self.show()
         self.messageShown.emit(level, text)
 
@@ -70,6 +73,34 @@ class MessageBanner(QFrame):
         self._level = ""
         self._text.clear()
         self.hide()
+
+    def clear_error(self) -> None:
+        """Hide the banner if it shows an error or a warning (what the next successful action makes stale)."""
+        if self._level in ("error", "warning"):
+            self.clear()
+
+    # ---------------------------------------------------------------- overlay
+    def overlay(self, host, margin: int = 6) -> None:
+        """Float over the top of ``host`` (its full width less ``margin``), above its other children."""
+        self._host, self._margin = host, margin
+        self.setParent(host)
+        self.setAutoFillBackground(True)
+        host.installEventFilter(self)
+        self._place()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is getattr(self, "_host", None) and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        host = getattr(self, "_host", None)
+        if host is None:
+            return
+        width = max(100, host.width() - 2 * self._margin)
+        height = self.layout().heightForWidth(width) if self.layout().hasHeightForWidth() else self.sizeHint().height()
+        self.setGeometry(self._margin, self._margin, width, max(height, self.sizeHint().height()))
+        self.raise_()
 
     def text(self) -> str:
         return self._text.text()

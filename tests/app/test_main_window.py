@@ -355,3 +355,17 @@ def test_every_shortcut_has_one_owner_and_is_listed(window, qtbot):
     dialog = ShortcutsDialog(window)
     qtbot.addWidget(dialog)
     assert dialog.table.rowCount() == len(rows) >= 12
+
+
+def test_an_error_banner_clears_on_the_next_result_and_never_moves_the_view(window, qtbot, tmp_path):
+    """Issue 14, item 17: error banners stayed after the next success and pushed the 3D view down."""
+    good = write_scan(tmp_path / "good.obj")
+    open_and_wait(window, qtbot, good)
+    geometry = window.viewer.geometry()
+    bad = tmp_path / "bad.obj"
+    bad.write_text("v 1 2\nf 1 2 3\n")
+    expect_error(window, qtbot, lambda: window.open_path(str(bad)))
+    assert window.banner.isVisible() and window.viewer.geometry() == geometry
+    assert window.banner.geometry().top() < window.viewer.geometry().center().y()  # over the top of the view
+    open_and_wait(window, qtbot, write_scan(tmp_path / "other.ply", face(0.3)))
+    assert not window.banner.isVisible() and window.viewer.geometry() == geometry
