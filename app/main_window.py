@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressDialog,
     QScrollArea,
     QVBoxLayout,
@@ -217,7 +218,35 @@ class MainWindow(QMainWindow):
                                          "The loaded model's card: how it was trained, its figures and limits")
         self.about_model_action.setEnabled(False)
         action(help_menu, "Keyboard shortcuts…", self.show_shortcuts, "", "Every key of the window and what it does")
+        action(help_menu, "About SMILE-VLM Analyzer…", self.show_about, "", "Version, method and components")
         self._rebuild_recent_menu()
+
+    def show_about(self) -> QMessageBox:
+        """Help ▸ About: version, what the program does, the components it stands on (a non-modal box)."""
+        import platform
+
+        import torch
+        import vtkmodules
+        from PySide6 import __version__ as pyside_version
+
+        from core import __version__
+
+        text = (
+            f"<b>SMILE-VLM Analyzer {__version__}</b><p>Facial-expression analysis of 3D face scans and 4D "
+            "sequences: each scan is rendered into three views (left −30°, front 0°, right +30°), embedded by a "
+            "multi-view vision-language model and matched to emotion prompts (zero-shot), after the paper "
+            "<i>Self-Supervised Multi-View Representation Learning using Vision-Language Model for 3D/4D Facial "
+            "Expression Recognition</i> (SMILE-VLM).</p><p>Not a medical device: the shipped model was trained on "
+            "synthetic faces only (Help ▸ About this model says what it was trained on and how well it did).</p>"
+            f"<p>Python {platform.python_version()} · PyTorch {torch.__version__} · Qt for Python {pyside_version} "
+            f"· VTK {getattr(vtkmodules, '__version__', '')}<br>Data folder: {self.data_dir}</p>"
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, "About SMILE-VLM Analyzer", text,
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setModal(False)
+        box.show()
+        return box
 
     def show_shortcuts(self) -> None:
         from app.widgets.shortcuts_dialog import ShortcutsDialog

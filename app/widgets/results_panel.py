@@ -138,8 +138,11 @@ class ResultsPanel(QWidget):
         self.uncertainty_label = QLabel()
         self.uncertainty_label.setWordWrap(True)
         self.uncertainty_label.setToolTip(
-            "Normalised entropy: 0 = certain, 1 = uniform over the classes.\n"
-            "Margin: probability of the top class minus that of the second."
+            "How sure the model is, in two numbers.\n"
+            "Entropy (normalised): 0 means all the probability is on one expression; 1 means it is spread evenly "
+            "over all of them (the model cannot tell).\n"
+            "Margin: how far the top expression is ahead of the second (0.05 = nearly a tie, 0.8 = clear).\n"
+            "Both come from the probabilities above; they say how decided the model is, not whether it is right."
         )
         self.chart = ProbabilityChart()
         self.source_label = QLabel()

@@ -88,6 +88,12 @@ class ViewsPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         self.title = QLabel("Model views")
+        self.title.setToolTip(
+            "The pictures the model looks at, one per camera angle (left −30°, front 0°, right +30°).\n"
+            "Colours are three measurements of the surface, not the skin: red = shading (light on the surface), "
+            "green = depth (nearer is brighter), blue = curvature (bumps and creases).\n"
+            "The bar under each picture is the weight the model gave that view when it combined them."
+        )
         self.title.setStyleSheet("font-weight:bold")
         outer.addWidget(self.title)
         self._grid = QGridLayout()

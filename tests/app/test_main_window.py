@@ -369,3 +369,13 @@ def test_an_error_banner_clears_on_the_next_result_and_never_moves_the_view(wind
     assert window.banner.geometry().top() < window.viewer.geometry().center().y()  # over the top of the view
     open_and_wait(window, qtbot, write_scan(tmp_path / "other.ply", face(0.3)))
     assert not window.banner.isVisible() and window.viewer.geometry() == geometry
+
+
+def test_help_about_names_the_version_and_the_limits(window, qtbot):
+    from core import __version__
+
+    box = window.show_about()
+    qtbot.addWidget(box)
+    assert box.isVisible() and not box.isModal()
+    assert __version__ in box.text() and "synthetic faces only" in box.text() and "−30°" in box.text()
+    box.close()
