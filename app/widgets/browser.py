@@ -1,7 +1,8 @@
 """The data-set browser: the scans of a manifest or an indexed data-set folder in a sortable, filterable table.
 
-Columns: subject, label, intensity, kind (3d / 4d), frames, file. The filter box matches any column
-(case-insensitive substring). Moving the current row, with the mouse or the keyboard, asks for that scan's analysis
+Columns: subject, label, intensity, kind (3d / 4d), frames, file. The filter box takes one or more terms; a row is
+shown when every term occurs (case-insensitive) in one of its cells. Filtering never starts an analysis, and a new
+data set starts unfiltered. Moving the current row, with the mouse or the keyboard, asks for that scan's analysis
 (``scanSelected``) after a short pause, so holding an arrow key does not start an analysis per row passed.
 """
 
@@ -84,6 +85,32 @@ class ManifestModel(QAbstractTableModel):
         return Path(row.path).name
 
 
+class TermsFilterProxy(QSortFilterProxyModel):
+    """Filter by several terms: a row is shown when every whitespace-separated term (case-insensitive) occurs in
+    one of its cells ("S001 happ 4d": subject S001, label happiness, sequences)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._terms: tuple[str, ...] = ()
+
+    def set_terms(self, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.10 (invalidateFilter is deprecated there)
+            self.beginFilterChange()
+            self._terms = tuple(text.lower().split())
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self._terms = tuple(text.lower().split())
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:  # noqa: N802 (Qt's name)
+        if not self._terms:
+            return True
+        model = self.sourceModel()
+        cells = [str(model.data(model.index(source_row, c, source_parent), Qt.DisplayRole) or "").lower()
+                 for c in range(model.columnCount())]
+        return all(any(term in cell for cell in cells) for term in self._terms)
+
+
 class BrowserPanel(QWidget):
     """set_rows(rows, source) / clear(); rows(), visible_rows(), select_row(i).
 
@@ -114,15 +141,13 @@ class BrowserPanel(QWidget):
         top.addWidget(self.manifest_button)
         layout.addLayout(top)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter (subject, label, file\u2026)")
+        self.filter_edit.setPlaceholderText("Filter: one or more terms (subject, label, file\u2026)")
         self.filter_edit.setClearButtonEnabled(True)
         layout.addWidget(self.filter_edit)
 
         self.model = ManifestModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = TermsFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterKeyColumn(-1)
-        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
         self.proxy.setSortRole(SORT_ROLE)
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -142,6 +167,7 @@ class BrowserPanel(QWidget):
         layout.addWidget(self.status)
 
         self._source = ""
+        self._filtering = False  # the filter moves the current row: that is not the user choosing a scan
         self._pending: ManifestRow | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -158,6 +184,11 @@ class BrowserPanel(QWidget):
     def set_rows(self, rows: Sequence[ManifestRow], source: str = "") -> None:
         self._timer.stop()
         self._pending = None
+        if self.filter_edit.text():  # a filter typed for the previous data set does not carry over
+            self.filter_edit.blockSignals(True)
+            self.filter_edit.clear()
+            self.filter_edit.blockSignals(False)
+            self.proxy.set_terms("")
         self.model.set_rows(rows)
         self._source = source
         self._update_status()
@@ -197,11 +228,17 @@ class BrowserPanel(QWidget):
 
     # ------------------------------------------------------------------------------------------------ events
     def _on_filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
+        self._filtering = True  # rows the filter makes current are not analysed while the user types
+        try:
+            self._timer.stop()
+            self._pending = None
+            self.proxy.set_terms(text)
+        finally:
+            self._filtering = False
         self._update_status()
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
+        if not current.isValid() or self._filtering:
             return
         self._pending = self.model.row_at(self.proxy.mapToSource(current).row())
         self._timer.start()

@@ -72,3 +72,24 @@ def test_open_buttons_ask_the_window(browser, qtbot):
         browser.manifest_button.click()
     browser.clear()
     assert browser.rows() == [] and browser.status.text() == "No data set open."
+
+
+def test_several_terms_no_analysis_while_typing_and_no_carry_over(browser, qtbot, tmp_path):
+    """Issue 14, item 15: the filter matches several terms, typing never analyses a row, and a new data set
+    starts unfiltered."""
+    data = rows(tmp_path)
+    browser.set_rows(data, "first.csv")
+    with qtbot.waitSignal(browser.scanSelected, timeout=3000):
+        browser.select_row(0)
+    selected = []
+    browser.scanSelected.connect(selected.append)
+    for text in ("s", "su", "sur", "surp", "surprise 4d"):
+        browser.filter_edit.setText(text)
+    assert [r.path.name for r in browser.visible_rows()] == ["seq"]
+    browser.filter_edit.setText("f0001 happ")
+    assert [r.path.name for r in browser.visible_rows()] == ["F0001_HA04.wrl"]
+    qtbot.wait(400)
+    assert selected == []  # rows the filter made current were not analysed
+    browser.set_rows(data[:3], "second.csv")
+    assert browser.filter_edit.text() == "" and len(browser.visible_rows()) == 3
+    assert "3 scans from second.csv" in browser.status.text()
