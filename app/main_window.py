@@ -42,6 +42,7 @@ from app.controllers.batch import BatchController, BatchOutcome, collect_folder
 from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
 from app.window_dialogs import WindowDialogs
+from app.window_session import WindowSession
 from app.widgets.browser import BrowserPanel
 from app.widgets.messages import MessageBanner
 from app.widgets.model_card_dialog import ModelCardDialog
@@ -57,7 +58,6 @@ from core.inference.export import ExportMeta, write_results
 from core.inference.predict import PredictionRecord
 from core.prompts import load_prompt_set, save_prompt_set
 
-MAX_RECENT = 10
 SETTINGS_FILE = "app.ini"
 #: Unsaved prompt edits kept at close (in the data folder) and restored on the next start.
 PROMPT_DRAFT = "prompt_draft.json"
@@ -73,7 +73,7 @@ class AppOptions(AppLaunch):
     firstrun_config: str = ""
 
 
-class MainWindow(WindowDialogs, QMainWindow):
+class MainWindow(WindowDialogs, WindowSession, QMainWindow):
     """See the module docstring. Signals: modelReady() each time a model is loaded."""
 
     modelReady = Signal()
@@ -141,6 +141,7 @@ class MainWindow(WindowDialogs, QMainWindow):
 
         self._build_menus()
         self._connect()
+        self.restore_layout()  # the last session's window size and dock layout (app.window_session)
 
     # ------------------------------------------------------------------------------------------------ layout
     def _dock(self, key: str, title: str, widget: QWidget, area, scroll: bool = False) -> None:
@@ -276,6 +277,8 @@ class MainWindow(WindowDialogs, QMainWindow):
                               "warning")
         if self.options.path:
             self.open_any(self.options.path)
+        elif self.last_dataset() and not self.browser.rows():  # the data set of the last session
+            self.open_manifest(self.last_dataset(), select_first=False)
         elif self.demo.has_demo() and not self.browser.rows():
             self.open_manifest(str(self.demo.manifest), select_first=True)
 
@@ -410,7 +413,7 @@ class MainWindow(WindowDialogs, QMainWindow):
         self.browser.set_rows(rows, source)
         self.show_panel("browser")
         self.training.set_default_data(manifest)
-        self._add_recent(manifest)  # a data-set folder comes back as its saved manifest
+        self._add_recent(manifest, dataset=True)  # a data-set folder comes back as its saved manifest
         if select_first:
             self.browser.select_row(0)
 
@@ -547,34 +550,6 @@ class MainWindow(WindowDialogs, QMainWindow):
         self._set_task("browser", "")
         self.show_error(text)
 
-    # ------------------------------------------------------------------------------------------------ recent files
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: str) -> None:
-        path = os.path.abspath(path)
-        recent = [p for p in self.recent_files() if p != path]
-        recent.insert(0, path)
-        self.settings.setValue("recent", recent[:MAX_RECENT])
-        self._rebuild_recent_menu()
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        for path in recent:
-            a = self.recent_menu.addAction(path)
-            a.triggered.connect(lambda _=False, p=path: self._open_recent(p))
-        self.recent_menu.setEnabled(bool(recent))
-
-    def _open_recent(self, path: str) -> None:
-        if Path(path).is_dir() and not any(Path(path).iterdir()):
-            self.show_error(f"{path}: the folder is empty")
-            return
-        self.open_any(path)
-
     # ------------------------------------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -607,6 +582,7 @@ class MainWindow(WindowDialogs, QMainWindow):
             self.viewer.close_plotter()
             self.controller.shutdown()
             self._keep_prompt_draft()
+            self.save_layout()
             self.settings.sync()
         super().closeEvent(event)
 

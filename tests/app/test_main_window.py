@@ -74,7 +74,8 @@ def test_open_every_format_and_a_sequence(window, qtbot, tmp_path):
 
     recent = window.recent_files()
     assert recent[0] == str(npz) and seq in recent and len(recent) == 10  # newest first, capped
-    assert [a.text() for a in window.recent_menu.actions()] == recent
+    entries = [a.text() for a in window.recent_menu.actions() if not a.isSeparator()]  # headings are separators
+    assert entries[: len(recent)] == recent
     assert "CPU" in window.device_label.text() or "GPU" in window.device_label.text()
     if not torch.cuda.is_available():
         assert window.device_label.text() == "device: CPU"
@@ -170,7 +171,7 @@ def test_manifest_browser_selection_analyses(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.controller.resultReady, timeout=60_000,
                           check_params_cb=lambda s: s.result.source == paths[1]):
         qtbot.keyClick(window.browser.table, Qt.Key_Down)
-    assert str(manifest) in window.recent_files()
+    assert str(manifest) in window.recent_datasets() and str(manifest) not in window.recent_files()
     text = expect_error(window, qtbot, lambda: window.open_dataset(str(tmp_path / "bad"), "bu3dfe"))
     assert "Cannot open data set" in text
     assert len(window.browser.rows()) == 3  # the open list stays
@@ -187,7 +188,7 @@ def test_manifest_browser_selection_analyses(window, qtbot, tmp_path):
     assert sorted((r.label, r.intensity) for r in window.browser.rows()) == [
         ("happiness", 4), ("neutral", 0), ("sadness", 2)]
     saved = window.data_dir / "manifests" / "BU3DFE-bu3dfe.csv"
-    assert saved.is_file() and window.recent_files()[:2] == [target, str(saved)]
+    assert saved.is_file() and window.recent_files()[0] == target and window.recent_datasets()[0] == str(saved)
 
 
 def test_export_result_and_batch_folder(window, qtbot, tmp_path):
@@ -379,3 +380,32 @@ def test_help_about_names_the_version_and_the_limits(window, qtbot):
     assert box.isVisible() and not box.isModal()
     assert __version__ in box.text() and "synthetic faces only" in box.text() and "−30°" in box.text()
     box.close()
+
+
+def test_layout_recent_lists_and_last_data_set_come_back(qtbot, tiny_checkpoint, data_dir, tmp_path):
+    """Issue 14, item 17: the window's layout and the last data set are restored; recent scans and data sets are
+    two lists."""
+    from .conftest import open_window
+
+    first = open_window(qtbot, tiny_checkpoint, data_dir)
+    paths = [write_scan(tmp_path / f"s{i}.obj", face(0.1 * i)) for i in range(3)]
+    manifest = write_manifest([ManifestRow(p, "S1", "happiness", None, "3d", 1, "user", "") for p in paths],
+                              tmp_path / "mine.csv")
+    with qtbot.waitSignal(first.controller.resultReady, timeout=60_000):
+        first.open_any(str(manifest))
+    open_and_wait(first, qtbot, paths[2])
+    first.resize(1250, 780)
+    size = (first.width(), first.height())
+    first.docks["training"].hide()
+    first.close()
+
+    again = open_window(qtbot, tiny_checkpoint, data_dir)
+    try:
+        qtbot.waitUntil(lambda: len(again.browser.rows()) == 3, timeout=30_000)  # the last data set, reopened
+        assert again.browser.source() == str(manifest)
+        assert again.recent_files()[0] == str(paths[2]) and again.recent_datasets()[0] == str(manifest)
+        assert (again.width(), again.height()) == size and not again.docks["training"].isVisible()
+        sections = [a.text() for a in again.recent_menu.actions() if a.isSeparator()]
+        assert sections == ["Scans and sequences", "Data sets"]
+    finally:
+        again.close()
