@@ -329,11 +329,7 @@ class _Trainer:
         except _Interrupted:
             return self._summary("stopped", self.start_epoch, {}, time.time(), 0, 0.0)
         finally:
-            for sig, old in previous.items():
-                try:
-                    signal.signal(sig, old)
-                except (ValueError, OSError):
-                    pass
+            _restore_signals(previous)
 
     def _run_checked(self, resume: bool) -> RunSummary:
         cfg = self.config
@@ -666,11 +662,16 @@ def _signals_deferred():
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            try:
-                signal.signal(sig, old)
-            except (ValueError, OSError):
-                pass
+        _restore_signals(previous)
+
+
+def _restore_signals(previous: dict) -> None:
+    """Put back the handlers ``previous`` (signal -> handler) held before ours were installed."""
+    for sig, old in previous.items():
+        try:
+            signal.signal(sig, old)
+        except (ValueError, OSError):
+            pass
 
 
 def load_run(

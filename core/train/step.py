@@ -157,6 +157,13 @@ def train_step(
         loss, terms = smile_vlm_loss(outputs[0], outputs[1], None, None, None, weights)  # type: ignore[arg-type]
     else:
         loss, terms = smile_vlm_loss(*outputs, weights, classes=classes)
+    backward_and_step(loss, optimizer, scaler)
+    return loss.detach(), {k: v.detach() for k, v in terms.items()}
+
+
+def backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                      scaler: torch.amp.GradScaler | None = None) -> None:
+    """Zero the gradients, back-propagate ``loss`` and take one optimiser step (through ``scaler`` for fp16)."""
     optimizer.zero_grad(set_to_none=True)
     if scaler is not None:
         scaler.scale(loss).backward()
@@ -165,7 +172,6 @@ def train_step(
     else:
         loss.backward()
         optimizer.step()
-    return loss.detach(), {k: v.detach() for k, v in terms.items()}
 
 
 def preload_torch_dynamo() -> None:

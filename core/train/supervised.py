@@ -17,6 +17,7 @@ from torch import nn
 from core.model.config import ModelConfig
 from core.model.smile_vlm import SmileVLM
 from core.train.augment import AugmentConfig, augment_views
+from core.train.step import backward_and_step
 
 
 class SupervisedBaseline(nn.Module):
@@ -71,12 +72,5 @@ def supervised_step(
     with torch.autocast(device_type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
         logits = model(views)
     loss = F.cross_entropy(logits.float(), labels.to(logits.device))
-    optimizer.zero_grad(set_to_none=True)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        loss.backward()
-        optimizer.step()
+    backward_and_step(loss, optimizer, scaler)
     return loss.detach()
