@@ -247,8 +247,11 @@ class TrainingJob(QObject):
                 self.report = state.message or "stopped before training started; no checkpoint was written"
         else:
             self.status = "error"
-            reason = state.message if state.status == "error" else (
-                cli_error(self.process.output_text(60)) or message or "the process ended unexpectedly")
+            reason = state.message if state.status == "error" else ""
+            if not reason:
+                said = cli_error(self.process.output_text(60))
+                code = self.process.exit_code
+                reason = (f"{said} (exit status {code})" if said else message) or "the process ended unexpectedly"
             if ok and state.status not in TERMINAL_EVENTS:
                 reason = "the training process ended without finishing its log"
             self.report = failure_report(reason, self.run_dir, self.process.output_text(30))

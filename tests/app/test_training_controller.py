@@ -311,8 +311,9 @@ def test_training_job_crash_before_any_log(qtbot, tmp_path):
     job = TrainingJob([sys.executable, "-c", code], run, poll_ms=20)
     with qtbot.waitSignal(job.finished, timeout=20_000) as blocker:
         job.start()
-    assert blocker.args == ["error"] and "exited with status 2" in job.report
-    assert "unrecognized arguments: --bogus" in job.report and "--- end of the process output ---" in job.report
+    assert blocker.args == ["error"]
+    assert job.report.startswith("Training failed: unrecognized arguments: --bogus (exit status 2)")  # the CLI's words
+    assert "--- end of the process output ---" in job.report
     assert tr.read_run(run).status == "failed"  # no log, the saved output tells why
     job.deleteLater()
 
