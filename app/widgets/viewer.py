@@ -60,10 +60,11 @@ def _yaw_direction(yaw_deg: float) -> tuple[float, float, float]:
 
 
 #: Camera presets: the model's own views (resources/render.json yaws: left -30°, front 0°, right +30°).
+_MODEL_YAWS = RenderConfig.default().yaws
 PRESETS = {
     "front": (_yaw_direction(0.0), (0.0, 1.0, 0.0)),
-    "left": (_yaw_direction(min(RenderConfig.default().yaws)), (0.0, 1.0, 0.0)),
-    "right": (_yaw_direction(max(RenderConfig.default().yaws)), (0.0, 1.0, 0.0)),
+    "left": (_yaw_direction(min(_MODEL_YAWS)), (0.0, 1.0, 0.0)),
+    "right": (_yaw_direction(max(_MODEL_YAWS)), (0.0, 1.0, 0.0)),
 }
 MESH_COLOUR = "#d8b49c"
 POINT_COLOUR = "#c98f6f"
