@@ -102,24 +102,33 @@ def _fast_off(data: bytes) -> bool:
     return _polygons_ok(body[n_vertices : n_vertices + n_faces], n_vertices, 1)
 
 
-def _fast_ply(data: bytes) -> bool:
+def _ascii_ply_header(data: bytes) -> tuple[int, list[tuple[str, str, list[list[str]]]]] | None:
+    """(offset of ``end_header``, [(element name, declared count as written, its properties' words)]) of an ASCII
+    PLY; None when the header has no end or the format is binary (left to trimesh)."""
     end = data.find(b"end_header")
     if end < 0:
-        return True  # trimesh refuses it
+        return None
     header = data[:end].decode("latin-1").splitlines()
     if not any(line.split()[:2] == ["format", "ascii"] for line in header if line.strip()):
-        return True  # binary: trimesh's own checks
-    if "#" in data[end:].decode("latin-1"):
-        return False
-    elements: list[tuple[str, int, list[list[str]]]] = []
+        return None
+    elements: list[tuple[str, str, list[list[str]]]] = []
     for line in header:
         words = line.split()
         if words[:1] == ["element"] and len(words) == 3:
-            if not _INT.match(words[2].encode()):
-                return False
-            elements.append((words[1], int(words[2]), []))
+            elements.append((words[1], words[2], []))
         elif words[:1] == ["property"] and elements:
             elements[-1][2].append(words[1:])
+    return end, elements
+
+
+def _fast_ply(data: bytes) -> bool:
+    header = _ascii_ply_header(data)
+    if header is None:
+        return True  # no header end (trimesh refuses it) or binary (trimesh's own checks)
+    end, declared = header
+    if "#" in data[end:].decode("latin-1") or not all(_INT.match(count.encode()) for _, count, _ in declared):
+        return False
+    elements = [(name, int(count), properties) for name, count, properties in declared]
     lines = [line for line in data[end:].split(b"\n")[1:] if line.strip()]
     n_vertices = next((count for name, count, _ in elements if name == "vertex"), 0)
     pos = 0
@@ -208,19 +217,12 @@ def _check_polygon(path: Path, tokens: list[bytes], line: int, n_vertices: int, 
 
 # ----------------------------------------------------------------------------------------------------- ASCII PLY
 def _check_ply(path: Path, data: bytes) -> None:
-    end = data.find(b"end_header")
-    if end < 0:
-        return  # trimesh refuses a PLY without a header end
-    header = data[:end].decode("latin-1").splitlines()
-    if not any(line.split()[:2] == ["format", "ascii"] for line in header if line.strip()):
+    header = _ascii_ply_header(data)
+    if header is None:
         return
-    elements: list[tuple[str, int, list[list[str]]]] = []  # (name, count, properties)
-    for line in header:
-        words = line.split()
-        if words[:1] == ["element"] and len(words) == 3:
-            elements.append((words[1], _count(path, words[2].encode(), f"the {words[1]} count", 0), []))
-        elif words[:1] == ["property"] and elements:
-            elements[-1][2].append(words[1:])
+    end, declared = header
+    elements = [(name, _count(path, count.encode(), f"the {name} count", 0), properties)
+                for name, count, properties in declared]
     n_vertices = next((count for name, count, _ in elements if name == "vertex"), 0)
     header_lines = data[: end].count(b"\n") + 1
     lines = _data_lines(data, header_lines)
