@@ -13,10 +13,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
 
-#: The shortcuts the application documents (Help ▸ Keyboard shortcuts lists them with their actions).
-DOCUMENTED_KEYS = ("R", "1", "2", "3", "Left", "Right", "Space")
-
-
 class VtkKeyBlocker(QObject):
     """Event filter: key presses and releases never reach VTK's interactor (see the module docstring)."""
 
