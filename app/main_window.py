@@ -20,7 +20,6 @@ card)" without one), its tooltip the checkpoint path; Help â–¸ About this modelâ
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from app.controllers.batch import BatchController, BatchOutcome, collect_folder
 from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
 from app.window_dialogs import WindowDialogs
+from app.window_prompts import WindowPrompts
 from app.window_session import WindowSession
 from app.widgets.browser import BrowserPanel
 from app.widgets.messages import MessageBanner
@@ -56,11 +56,8 @@ from core.datasets import FORMATS, index_dataset, read_manifest, write_manifest
 from core.firstrun import DemoPaths, data_dir
 from core.inference.export import ExportMeta, write_results
 from core.inference.predict import PredictionRecord
-from core.prompts import load_prompt_set, save_prompt_set
 
 SETTINGS_FILE = "app.ini"
-#: Unsaved prompt edits kept at close (in the data folder) and restored on the next start.
-PROMPT_DRAFT = "prompt_draft.json"
 PANELS = ("browser", "prompts", "training", "results", "views")
 
 
@@ -73,7 +70,7 @@ class AppOptions(AppLaunch):
     firstrun_config: str = ""
 
 
-class MainWindow(WindowDialogs, WindowSession, QMainWindow):
+class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
     """See the module docstring. Signals: modelReady() each time a model is loaded."""
 
     modelReady = Signal()
@@ -92,7 +89,6 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
         self._workers: set = set()
         self.last_batch: BatchOutcome | None = None
         self._deferred_prompts = None
-        self._draft_restored = False
         self._shown_views = None
         self._tasks: dict[str, str] = {}
         self.firstrun: FirstRunController | None = None
@@ -226,6 +222,8 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
         c.inputLoaded.connect(self._on_input_loaded)
         c.faceFound.connect(self.viewer.set_face)
         c.resultReady.connect(self._on_result)
+        c.promptsApplied.connect(self._show_prompt_set)
+        self.prompt_editor.controller.modifiedChanged.connect(self._show_prompt_set)
         c.failed.connect(self.show_error)
         c.activity.connect(self._on_controller_activity)
         self.browser.scanSelected.connect(lambda row: self.open_path(str(row.path)))
@@ -265,7 +263,7 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
             folder = shipped_model_dir()
             if folder is not None:
                 checkpoint, shipped = str(folder / "model.ckpt"), True
-        self._restore_prompt_draft()
+        self.restore_prompt_set()  # app.window_prompts: the last session's unsaved edits or chosen set
         if checkpoint:
             self.use_checkpoint(checkpoint, self.options.prompts or None)
         if shipped and self.options.first_run:  # the demo set after the model: loading it first keeps start-up short
@@ -281,36 +279,6 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
             self.open_manifest(self.last_dataset(), select_first=False)
         elif self.demo.has_demo() and not self.browser.rows():
             self.open_manifest(str(self.demo.manifest), select_first=True)
-
-    def _restore_prompt_draft(self) -> None:
-        """The prompt edits left unsaved at the last close come back (modified) unless --prompts names a set."""
-        draft = self.data_dir / PROMPT_DRAFT
-        if self.options.prompts or not draft.is_file():
-            return
-        try:
-            prompt_set = load_prompt_set(draft)
-        except (ValueError, OSError) as exc:
-            self.show_message(f"The unsaved prompt edits of the last session cannot be read ({error_text(exc)}); "
-                              f"the file {draft} is kept.", "warning")
-            return
-        source = str(self.settings.value("prompt_draft_source", "") or "")
-        self.prompt_editor.restore_unsaved(prompt_set, source or None)
-        self.controller.set_prompts(prompt_set)
-        self._draft_restored = True
-        self.show_message("The unsaved prompt edits of the last session are back in the Prompts tab.", "info")
-
-    def _keep_prompt_draft(self) -> None:
-        """At close: unsaved prompt edits go to the draft file; a restored draft that was saved since is removed."""
-        draft = self.data_dir / PROMPT_DRAFT
-        try:
-            if self.prompt_editor.is_modified:
-                save_prompt_set(self.prompt_editor.prompt_set, draft)
-                path = self.prompt_editor.controller.path
-                self.settings.setValue("prompt_draft_source", "" if path is None else str(path))
-            elif self._draft_restored and draft.is_file():
-                draft.unlink()
-        except (ValueError, OSError) as exc:
-            print(f"SMILE-VLM Analyzer: cannot keep the unsaved prompt edits in {draft}: {exc}", file=sys.stderr)
 
     def _first_run_after_model(self) -> None:
         self.start_first_run()
@@ -424,7 +392,8 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
             self.show_error("Nothing to export yet: open a scan first.")
             return
         record = PredictionRecord(scored.result.source, result=scored.result)
-        meta = ExportMeta(scored.checkpoint, scored.prompt_set, tuple(scored.result.probabilities))
+        meta = ExportMeta(scored.checkpoint, self.prompt_set_label(scored.prompt_set),
+                          tuple(scored.result.probabilities))
         self._run(write_results, [record], path, meta,
                   returned=lambda p: self.show_message(f"Result saved to {p}", "info"),
                   errored=lambda e: self._failed(f"Cannot export: {error_text(e)}"))
@@ -439,7 +408,7 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
         if self.batch.running:
             self.show_error("A batch analysis is already running; cancel it first.")
             return False
-        meta = ExportMeta(self.controller.checkpoint, analyzer.prompt_set.name, tuple(analyzer.labels))
+        meta = ExportMeta(self.controller.checkpoint, self.prompt_set_label(), tuple(analyzer.labels))
         try:
             self.batch.start(paths, analyzer, out_path, meta)
         except ValueError as exc:
@@ -460,16 +429,38 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
 
     # ------------------------------------------------------------------------------------------------ controller events
     def _on_analyzer_ready(self, analyzer) -> None:
-        path, card = self.controller.checkpoint, analyzer.card
-        self.model_label.setText(f"model: {card.name} \u00b7 prompts: {analyzer.prompt_set.name}")
-        self.model_label.setToolTip("\n".join(filter(None, (path, card.extra.get("card_error")))))
+        path = self.controller.checkpoint
         self.about_model_action.setEnabled(True)
         self.device_label.setText(f"device: {device_description(analyzer.device)}")
         if not self.controller.prompts_edited:
             self.prompt_editor.set_prompt_set(analyzer.prompt_set)
-        self.results.set_model(path, analyzer.prompt_set.name)
+        self._show_prompt_set()
         self.settings.setValue("checkpoint", path)
         self.modelReady.emit()
+
+    def prompt_set_label(self, scored_with: str | None = None) -> str:
+        """The name of the prompt set the model scores with, as the status bar and exports show it: with
+        " (unsaved edits)" when it is the editor's set and differs from its file or shipped set. scored_with: the
+        name a result was scored with; returned as it is when it is not the current set's."""
+        analyzer = self.controller.analyzer
+        if analyzer is None or (scored_with is not None and scored_with != analyzer.prompt_set.name):
+            return scored_with or ""
+        applied, editor = analyzer.prompt_set, self.prompt_editor
+        edited = applied == editor.live_prompt_set and (editor.is_modified or applied != editor.prompt_set)
+        return f"{applied.name} (unsaved edits)" if edited else applied.name
+
+    def _show_prompt_set(self, _=None) -> None:
+        """Status bar and results panel: the model and the prompt set it scores with now (after a load, an import,
+        an added class, a save...)."""
+        analyzer = self.controller.analyzer
+        if analyzer is None:
+            return
+        path, card, label = self.controller.checkpoint, analyzer.card, self.prompt_set_label()
+        self.model_label.setText(f"model: {card.name} \u00b7 prompts: {label}")
+        classes = ", ".join(analyzer.prompt_set.labels)
+        self.model_label.setToolTip("\n".join(filter(None, (path, card.extra.get("card_error"),
+                                                              f"prompt set {label}: {classes}"))))
+        self.results.set_model(path, label)
 
     def show_model_card(self) -> ModelCardDialog | None:
         """Help \u25b8 About this model\u2026: the loaded model's card in a non-modal dialog (None: no model yet)."""
@@ -502,7 +493,7 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
             self.views.set_views(r.views, r.view_weights, yaws, scored.dynamic)
             self._shown_views = r.views
         self.results.set_result(r.probabilities, r.top, scored.uncertainty, r.source, scored.checkpoint,
-                                scored.prompt_set, scored.face)
+                                self.prompt_set_label(scored.prompt_set), scored.face)
         self.banner.clear_error()  # an error of an earlier action is stale once a result arrived
 
     def _on_prompts_changed(self, prompt_set) -> None:
@@ -581,7 +572,7 @@ class MainWindow(WindowDialogs, WindowSession, QMainWindow):
                 self.model_card_dialog.close()
             self.viewer.close_plotter()
             self.controller.shutdown()
-            self._keep_prompt_draft()
+            self.keep_prompt_set()
             self.save_layout()
             self.settings.sync()
         super().closeEvent(event)

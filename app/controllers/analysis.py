@@ -223,6 +223,7 @@ class AnalysisController(QObject):
     faceFound = Signal(object)
     viewsRendered = Signal(object)
     resultReady = Signal(object)
+    promptsApplied = Signal(object)  # the PromptSet the analyzer scores with from now on
     failed = Signal(str)
     activity = Signal(str)
 
@@ -421,22 +422,27 @@ class AnalysisController(QObject):
         self._set_task("score", "updating prompts" if pending is None else "analysing")
 
         def job():
+            applied = None
             if prompts is not None:
                 analyzer.set_prompts(prompts)
+                applied = analyzer.prompt_set
             if pending is None:
-                return None
+                return applied, None
             images, source, gen, dynamic, frames, face = pending
             views = compose_views(images, dynamic) if frames else images
             result = analyzer.analyze_views(views, source=source, face=face)
             scored = ScoredResult(result, uncertainty(result.probabilities), checkpoint,
                                   analyzer.prompt_set.name, dynamic, face)
-            return gen, scored
+            return applied, (gen, scored)
 
         self._start(job, returned=self._on_scored, errored=self._on_score_error)
 
     def _on_scored(self, out) -> None:
         self._lane_busy = False
         self._set_task("score", "")
+        applied, out = out
+        if applied is not None:
+            self.promptsApplied.emit(applied)
         if out is not None:
             gen, scored = out
             if gen == self._gen:

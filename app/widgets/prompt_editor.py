@@ -6,7 +6,11 @@ widget only shows its state and forwards the user's actions. Edits the controlle
 message bar (non-modal) and leave the tree as it was.
 
 ``promptSetChanged(PromptSet)`` is emitted DEBOUNCE_MS (50 ms) after the last change of a burst (an edit, undo, redo,
-load, import or reset), once, and only when the set differs from the one last emitted. 50 ms leaves ~100 ms of the
+load, import or reset), once, and only when the set differs from the one last emitted. While a prompt or a class
+label is being typed in the tree, each keystroke counts as a change: the set with the text as typed so far (a preview,
+not on the undo stack) is emitted, so the probabilities follow the typing; Enter commits the edit (one undo step),
+Escape goes back to the committed set, which is then emitted again. A text the set cannot take (empty, a duplicate)
+is not previewed. 50 ms leaves ~100 ms of the
 150 ms edit -> refreshed probabilities budget to Analyzer.set_prompts (which encodes only prompts it has not seen).
 ``set_prompt_set`` (the application giving the panel a set) does not emit.
 """
@@ -27,13 +31,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyledItemDelegate,
     QToolBar,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.controllers.prompts import PromptSetController, shipped_sets
+from app.controllers.prompts import PromptEditError, PromptSetController, edit_prompt, rename_class, shipped_sets
 from app.widgets.messages import MessageBanner
 from core.prompts import DEFAULT_SET, PromptSet
 
@@ -91,6 +96,20 @@ class PromptTreeModel(QStandardItemModel):
         return index.data(_ROLE_KEY) if index.isValid() else None
 
 
+class LiveEditDelegate(QStyledItemDelegate):
+    """The tree's editor, reporting every keystroke: ``textEdited(key, text)`` (key: the item's ("class", label) or
+    ("prompt", label, index)). The end of an edit, committed or not, is QAbstractItemDelegate.closeEditor."""
+
+    textEdited = Signal(object, str)
+
+    def createEditor(self, parent, option, index):  # noqa: N802 (Qt API)
+        editor = super().createEditor(parent, option, index)
+        key = index.data(_ROLE_KEY)
+        if isinstance(editor, QLineEdit) and key is not None:
+            editor.textEdited.connect(lambda text, k=key: self.textEdited.emit(k, text))
+        return editor
+
+
 class PromptEditorPanel(QWidget):
     """The active prompt set, editable. See the module docstring for the signal's timing."""
 
@@ -101,6 +120,7 @@ class PromptEditorPanel(QWidget):
         self.setObjectName("prompt editor")
         self.controller = PromptSetController(prompt_set, self)
         self._last_emitted: PromptSet = self.controller.prompt_set
+        self._preview: PromptSet | None = None  # the set with the text being typed in the tree
         self._last_dir = str(Path.home())
         self._collapsed: set[str] = set()
 
@@ -182,6 +202,10 @@ class PromptEditorPanel(QWidget):
         self.model = PromptTreeModel(self._edit_from_view, self)
         self.tree = QTreeView()
         self.tree.setModel(self.model)
+        self.delegate = LiveEditDelegate(self.tree)
+        self.delegate.textEdited.connect(self._preview_typing)
+        self.delegate.closeEditor.connect(self._end_preview)
+        self.tree.setItemDelegate(self.delegate)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setEditTriggers(
@@ -384,8 +408,32 @@ class PromptEditorPanel(QWidget):
         self._refresh_timer.start()
         self._debounce.start()
 
+    def _preview_typing(self, key: tuple, text: str) -> None:
+        """A keystroke in the tree's editor: preview the set with this text (see the module docstring)."""
+        prompt_set = self.controller.prompt_set
+        try:
+            if key[0] == "class":
+                preview = rename_class(prompt_set, key[1], text)
+            else:
+                preview = edit_prompt(prompt_set, key[1], key[2], text)
+        except PromptEditError:
+            return  # empty or a duplicate so far: the last preview stands until the text is valid again
+        self._preview = preview
+        self._debounce.start()
+
+    def _end_preview(self, *_args) -> None:
+        if self._preview is not None:
+            self._preview = None
+            self._debounce.start()  # committed: the edit's own change; reverted: back to the committed set
+
+    @property
+    def live_prompt_set(self) -> PromptSet:
+        """The set the analysis should score with now: the preview while a text is being typed, else
+        :attr:`prompt_set`."""
+        return self._preview if self._preview is not None else self.controller.prompt_set
+
     def _emit_if_changed(self) -> None:
-        current = self.controller.prompt_set
+        current = self.live_prompt_set
         if current != self._last_emitted:
             self._last_emitted = current
             self.promptSetChanged.emit(current)

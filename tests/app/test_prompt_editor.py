@@ -238,3 +238,67 @@ def test_save_as_and_export_add_the_json_suffix(panel, tmp_path):
     assert panel.export_file(tmp_path / "clip")
     assert (tmp_path / "clip.json").is_file()
     assert panel.save_file(tmp_path / "kept.JSON") and (tmp_path / "kept.JSON").is_file()
+
+
+def _open_editor(panel, qtbot, index):
+    from PySide6.QtWidgets import QLineEdit
+
+    panel.tree.setCurrentIndex(index)
+    panel.tree.edit(index)
+    qtbot.waitUntil(lambda: any(e.isVisible() for e in panel.tree.findChildren(QLineEdit)), timeout=2000)
+    editors = [e for e in panel.tree.findChildren(QLineEdit) if e.isVisible()]
+    assert len(editors) == 1
+    return editors[0]
+
+
+def test_typing_a_prompt_refreshes_on_every_keystroke_and_escape_reverts(panel, qtbot):
+    """Issue 14 item 14: the set follows the typing (preview, not on the undo stack); Escape goes back; Enter
+    commits one undo step."""
+    seen = []
+    panel.promptSetChanged.connect(seen.append)
+    editor = _open_editor(panel, qtbot, _index(panel, "joy", 1))
+    editor.selectAll()
+    qtbot.keyClicks(editor, "a grin")
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].classes["joy"][1] == "a grin", timeout=2000)
+    assert panel.prompt_set == BASE and not panel.is_modified  # nothing committed yet
+    assert not panel.controller.undo_stack.canUndo()
+    assert panel.live_prompt_set.classes["joy"] == ("a joyful face", "a grin")
+    qtbot.keyClicks(editor, "ning face")
+    qtbot.waitUntil(lambda: seen[-1].classes["joy"][1] == "a grinning face", timeout=2000)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: seen[-1] == BASE, timeout=2000)  # reverted: the committed set is emitted again
+    assert panel.prompt_set == BASE and panel.live_prompt_set == BASE
+
+    seen.clear()
+    editor = _open_editor(panel, qtbot, _index(panel, "calm", 0))
+    editor.selectAll()
+    qtbot.keyClicks(editor, "a serene face")
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].classes["calm"] == ("a serene face",), timeout=2000)
+    n = len(seen)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.prompt_set.classes["calm"] == ("a serene face",), timeout=2000)
+    qtbot.wait(3 * DEBOUNCE_MS)
+    assert len(seen) == n  # the commit equals the last preview: not emitted twice
+    assert panel.is_modified and panel.controller.undo_stack.count() == 1
+
+
+def test_typing_a_text_the_set_cannot_take_keeps_the_last_preview(panel, qtbot):
+    seen = []
+    panel.promptSetChanged.connect(seen.append)
+    editor = _open_editor(panel, qtbot, _index(panel, "joy", 0))
+    editor.selectAll()
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)  # empty: not a valid prompt, nothing previewed
+    qtbot.wait(3 * DEBOUNCE_MS)
+    assert seen == []
+    qtbot.keyClicks(editor, "a smile")  # ends as the class's other prompt: a duplicate, not previewed
+    qtbot.wait(3 * DEBOUNCE_MS)
+    assert seen and seen[-1].classes["joy"] == ("a smil", "a smile")  # the last valid text typed stands
+    qtbot.keyClicks(editor, "y face")
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].classes["joy"][0] == "a smiley face", timeout=2000)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: seen[-1] == BASE, timeout=2000)
+    class_editor = _open_editor(panel, qtbot, _index(panel, "calm"))
+    class_editor.selectAll()
+    qtbot.keyClicks(class_editor, "serene")
+    qtbot.waitUntil(lambda: "serene" in seen[-1].classes and "calm" not in seen[-1].classes, timeout=2000)
+    qtbot.keyClick(class_editor, Qt.Key.Key_Escape)
