@@ -28,7 +28,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
-    QLabel,
     QMainWindow,
     QProgressDialog,
     QScrollArea,
@@ -44,6 +43,7 @@ from app.window_dialogs import WindowDialogs
 from app.window_prompts import WindowPrompts
 from app.window_session import WindowSession
 from app.widgets.browser import BrowserPanel
+from app.widgets.elided_label import ElidedLabel
 from app.widgets.messages import MessageBanner
 from app.widgets.model_card_dialog import ModelCardDialog
 from app.widgets.prompt_editor import PromptEditorPanel
@@ -58,6 +58,8 @@ from core.inference.export import ExportMeta, write_results
 from core.inference.predict import PredictionRecord
 
 SETTINGS_FILE = "app.ini"
+#: How long a message's first line stays in the status line (ms).
+NOTE_MS = 8000
 PANELS = ("browser", "prompts", "training", "results", "views")
 
 
@@ -127,13 +129,21 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.docks["browser"].raise_()
         self.resizeDocks([self.docks["browser"], self.docks["results"]], [380, 380], Qt.Horizontal)
 
-        # status bar
-        self.activity_label = QLabel("ready")
-        self.model_label = QLabel("model: none")
-        self.device_label = QLabel(f"device: {device_description(self.options.device or None)}")
+        # status bar: elided labels, so a long text never widens the window nor runs into its neighbour
+        self.activity_label = ElidedLabel("ready")
+        self.model_label = ElidedLabel("model: none")
+        self.device_label = ElidedLabel(f"device: {device_description(self.options.device or None)}")
         self.statusBar().addWidget(self.activity_label, 1)
-        self.statusBar().addPermanentWidget(self.model_label)
-        self.statusBar().addPermanentWidget(self.device_label)
+        for label in (self.model_label, self.device_label):  # a rule before each: menu tips never run into them
+            rule = QFrame()
+            rule.setFrameShape(QFrame.VLine)
+            rule.setFrameShadow(QFrame.Sunken)
+            self.statusBar().addPermanentWidget(rule)
+            self.statusBar().addPermanentWidget(label)
+        self._note = ""  # the last message's first line, beside the running tasks for NOTE_MS
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.timeout.connect(lambda: self._show_note(""))
 
         self._build_menus()
         self._connect()
@@ -513,7 +523,18 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
             self._tasks[key] = text
         else:
             self._tasks.pop(key, None)
-        self.activity_label.setText(" \u00b7 ".join(self._tasks.values()) or "ready")
+        self._show_activity()
+
+    def _show_note(self, text: str) -> None:
+        self._note = text
+        if text:
+            self._note_timer.start(NOTE_MS)
+        self._show_activity()
+
+    def _show_activity(self) -> None:
+        """The status line: the last message for NOTE_MS, then what runs now ("ready" when nothing does)."""
+        tasks = " \u00b7 ".join(self._tasks.values()) or ("" if self._note else "ready")
+        self.activity_label.setText(" \u2014 ".join(filter(None, (self._note, tasks))))
 
     def _on_batch_progress(self, done: int, total: int, path: str) -> None:
         self.results.batch_progress(done, total, path)
@@ -535,7 +556,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
 
     def show_message(self, text: str, level: str = "info") -> None:
         self.banner.show_message(text, level)
-        self.statusBar().showMessage(text.splitlines()[0] if text else "", 8000)
+        self._show_note(text.splitlines()[0] if text else "")
 
     def _failed(self, text: str) -> None:
         self._set_task("browser", "")

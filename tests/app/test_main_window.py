@@ -289,7 +289,7 @@ def test_start_without_a_model(qtbot, data_dir, tmp_path, monkeypatch):
     path = write_scan(tmp_path / "a.obj")
     with qtbot.waitSignal(w.controller.inputLoaded, timeout=30_000):
         w.open_path(path)
-    assert w.viewer.mesh is not None and w.activity_label.text() == "waiting for the model"
+    assert w.viewer.mesh is not None and w.activity_label.text().endswith("\u2014 waiting for the model")
     assert "No model loaded" in expect_error(w, qtbot, lambda: w.start_batch([path], str(tmp_path / "o.csv")))
     w.close()
 
@@ -409,3 +409,38 @@ def test_layout_recent_lists_and_last_data_set_come_back(qtbot, tiny_checkpoint,
         assert sections == ["Scans and sequences", "Data sets"]
     finally:
         again.close()
+
+
+def test_status_bar_texts_never_overlap(window, qtbot):
+    """Issue 14 item 17: long texts (a run's card name, an edited set, running tasks, a message) are elided to their
+    place, separated by rules, and never widen the window; the whole text is the tooltip."""
+    from app.widgets.elided_label import ElidedLabel
+
+    window.resize(1024, 768)
+    width = window.width()
+    window.model_label.setText("model: 20261202-101500: pretrained here, 30 epochs (ICT synthetic, 32 px) \u00b7 "
+                               "prompts: expressions_paraphrases (unsaved edits)")
+    window._set_task("browser", "indexing a_data_set_folder_with_a_very_long_name as BU-4DFE")
+    window._set_task("analysis", "rendering F001_Happy_sequence_frame_0001")
+    window.show_message("Cannot open data set: /data/some/very/long/path/that/goes/on/and/on/forever.csv: no scans "
+                        "listed", "error")
+    qtbot.wait(50)
+    assert window.width() == width  # no text widened the window
+    assert window.activity_label.text().startswith("Cannot open data set: ")
+    assert window.activity_label.text().endswith("\u2014 indexing a_data_set_folder_with_a_very_long_name as "
+                                                 "BU-4DFE \u00b7 rendering F001_Happy_sequence_frame_0001")
+    shown = [w for w in window.statusBar().findChildren(ElidedLabel) if w.isVisible()]
+    assert {window.activity_label, window.model_label, window.device_label} <= set(shown)
+    boxes = sorted((w.geometry() for w in window.statusBar().children()
+                    if hasattr(w, "isVisible") and w.isWidgetType() and w.isVisible()), key=lambda r: r.left())
+    for a, b in zip(boxes, boxes[1:]):
+        assert a.right() < b.left(), (a, b)  # side by side, never on top of each other
+    for label in shown:
+        assert label.fontMetrics().horizontalAdvance(label.shown_text()) <= label.contentsRect().width()
+        if label.shown_text() != label.text():
+            assert label.toolTip() in (label.text(), window.model_label.toolTip())
+    window._note_timer.timeout.emit()  # the message's time is up: the tasks stay
+    assert window.activity_label.text().startswith("indexing ")
+    window._set_task("browser", "")
+    window._set_task("analysis", "")
+    assert window.activity_label.text() == "ready"
