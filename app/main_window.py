@@ -389,6 +389,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
             self.show_error(f"{source}: no scans listed")
             return
         self.browser.set_rows(rows, source)
+        self.banner.clear_error()  # an error of an earlier action is stale once this one succeeded
         self.show_panel("browser")
         self.training.set_default_data(manifest)
         self._add_recent(manifest, dataset=True)  # a data-set folder comes back as its saved manifest
@@ -445,6 +446,8 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         if not self.controller.prompts_edited:
             self.prompt_editor.set_prompt_set(analyzer.prompt_set)
         self._show_prompt_set()
+        if self.banner.level() == "error":  # e.g. an earlier checkpoint that failed; start-up warnings stay
+            self.banner.clear()
         self.settings.setValue("checkpoint", path)
         self.modelReady.emit()
 

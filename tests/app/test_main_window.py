@@ -371,6 +371,19 @@ def test_an_error_banner_clears_on_the_next_result_and_never_moves_the_view(wind
     open_and_wait(window, qtbot, write_scan(tmp_path / "other.ply", face(0.3)))
     assert not window.banner.isVisible() and window.viewer.geometry() == geometry
 
+    # any next action that succeeds clears a stale error: a manifest opened, a model loaded
+    missing = tmp_path / "missing.csv"
+    expect_error(window, qtbot, lambda: window.open_manifest(str(missing)))
+    manifest = tmp_path / "m.csv"
+    write_manifest([ManifestRow(Path(good), "F0001", "happiness", 2, "3d", 1, "user", "x")], manifest)
+    window.open_manifest(str(manifest))
+    qtbot.waitUntil(lambda: len(window.browser.rows()) == 1, timeout=30_000)
+    assert not window.banner.isVisible()
+    expect_error(window, qtbot, lambda: window.use_checkpoint(str(tmp_path / "none.ckpt")))
+    with qtbot.waitSignal(window.modelReady, timeout=120_000):
+        window.use_checkpoint(window.controller.checkpoint)
+    assert not window.banner.isVisible()
+
 
 def test_help_about_names_the_version_and_the_limits(window, qtbot):
     from core import __version__
