@@ -106,3 +106,31 @@ def index_sequence_folders(
             skipped.append((folder, reason))
     rows.sort(key=lambda r: str(r.path))
     return rows, skipped
+
+
+def classify_sequence_file(
+    path: Path,
+    root: Path,
+    *,
+    subject_pattern: re.Pattern[str],
+    subject_example: str,
+    parse_sequence: Callable[[str], tuple[str, str] | str],
+    sequence_example: str,
+) -> bool | str | None:
+    """For layout detection (core.datasets.detect), by names only, as :func:`index_sequence_folders` judges a folder:
+    True when ``path`` is a frame of a ``<subject>/<sequence>`` folder under ``root``, None when it is no frame file
+    (a texture, a sidecar), else the reason it does not fit."""
+    if path.suffix.lower() not in FRAME_EXTENSIONS:
+        return None
+    folder = path.parent
+    if folder == root:
+        return f"frame files directly in the opened folder (expected {subject_example}/{sequence_example}/000.wrl)"
+    subject_ok = subject_pattern.fullmatch(folder.parent.name) is not None
+    parsed = parse_sequence(folder.name)
+    if subject_ok and not isinstance(parsed, str):
+        return True
+    if subject_ok:
+        return str(parsed)
+    if subject_pattern.fullmatch(folder.name):
+        return f"frame files directly in the subject folder (expected {folder.name}/{sequence_example})"
+    return f"not in a {subject_example}/{sequence_example} folder"

@@ -28,6 +28,9 @@ from core.datasets.manifest import IndexResult, ManifestRow
 
 DATASET = "bosphorus"
 
+#: A scan's path in this layout (for messages and layout detection).
+EXAMPLE = "bs000/bs000_E_HAPPY_0.bnt"
+
 #: Bosphorus E-type code -> label.
 EMOTION_CODES = {
     "ANGER": "anger",
@@ -79,6 +82,13 @@ def _parse(path: Path, parent_is_root: bool) -> ManifestRow | str | None:
         code=f"{kind}_{code}",
         extra=(("sample", str(int(m["sample"]))),),
     )
+
+
+def classify(path: Path, root: Path) -> bool | str | None:
+    """For layout detection (core.datasets.detect), by the name only: True for a scan of this layout, None for a
+    known side file of it (images, landmarks), else the reason it does not fit."""
+    parsed = _parse(path, path.parent == root)
+    return parsed if parsed is None or isinstance(parsed, str) else True
 
 
 def index(root: str | os.PathLike[str]) -> IndexResult:

@@ -24,6 +24,9 @@ from core.datasets.manifest import IndexResult, ManifestRow
 
 DATASET = "bu3dfe"
 
+#: A model's path in this layout (for messages and layout detection).
+EXAMPLE = "F0001/F0001_AN01WH_F3D.wrl"
+
 #: BU-3DFE expression code -> label.
 EXPRESSION_CODES = {
     "AN": "anger",
@@ -82,6 +85,13 @@ def _parse(path: Path, parent_is_root: bool) -> ManifestRow | str | None:
         code=expr,
         extra=(("sex", subject[0]), ("race", race)),
     )
+
+
+def classify(path: Path, root: Path) -> bool | str | None:
+    """For layout detection (core.datasets.detect), by the name only: True for a model of this layout, None for a
+    known non-model file of it (``_RAW`` models, textures), else the reason it does not fit."""
+    parsed = _parse(path, path.parent == root)
+    return parsed if parsed is None or isinstance(parsed, str) else True
 
 
 def index(root: str | os.PathLike[str]) -> IndexResult:

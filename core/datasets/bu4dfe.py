@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
-from core.datasets._layout import index_sequence_folders, require_folder
+from core.datasets._layout import classify_sequence_file, index_sequence_folders, require_folder
 from core.datasets.manifest import IndexResult
 
 DATASET = "bu4dfe"
+
+#: A frame's path in this layout (for messages and layout detection).
+EXAMPLE = "F001/Happy/000.wrl"
 
 #: BU-4DFE expression folder -> label.
 EXPRESSION_FOLDERS = {
@@ -37,6 +41,13 @@ def _parse_sequence(name: str) -> tuple[str, str] | str:
     if canonical is None:
         return f"unknown expression folder {name!r} (expected one of {', '.join(EXPRESSION_FOLDERS)})"
     return EXPRESSION_FOLDERS[canonical], canonical
+
+
+def classify(path: Path, root: Path) -> bool | str | None:
+    """For layout detection (core.datasets.detect), by names only: True for a frame of a sequence of this layout,
+    None for a file that is no frame, else the reason it does not fit."""
+    return classify_sequence_file(path, root, subject_pattern=_SUBJECT, subject_example="F001",
+                                  parse_sequence=_parse_sequence, sequence_example="Happy")
 
 
 def index(root: str | os.PathLike[str]) -> IndexResult:
