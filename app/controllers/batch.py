@@ -7,7 +7,10 @@ inputs wait), and the records keep the input order. An input that fails (unreada
 error row; the others go on. Cancel stops starting new work; what finished is still written (a partial file).
 Writing is core.inference.export.write_results (the extension picks CSV or JSON), in a worker. Each result carries
 its input's face flag (ok / residual / reason of the canonical-face search, exported as face_ok, face_residual_mm,
-face_reason).
+face_reason). Inputs may be paths, manifest rows or core.inference.batch_inputs.BatchInputs: a row's subject, label
+and intensity go into the export, and its label into the outcome's table (core.inference.batch_summary: predicted
+vs true label, accuracy), computed in the same worker. ExportMeta's view yaws and prompt texts, when not given, are
+the analyzer's.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,36 +27,21 @@ from PySide6.QtCore import QObject, Signal
 from app.controllers.analysis import PreparedInput, RenderJob, compose_views, error_text, load_input, prepare_input
 from app.controllers.workers import start_worker
 from core.inference import Analyzer
-from core.inference.export import ExportMeta, write_results
+from core.inference.batch_inputs import BatchInput, as_inputs, collect_folder
+from core.inference.batch_summary import BatchSummary, summarize
+from core.inference.export import ExportMeta, prompts_path, write_results
 from core.inference.predict import PredictionRecord
-from core.scans import SCAN_EXTENSIONS
 from core.scans.canonical import FaceFlag
 
 #: Loaded inputs allowed to wait for the renderer, and rendered ones for the scorer.
 PREFETCH = 2
 
 
-def collect_folder(folder: str | os.PathLike[str]) -> list[str]:
-    """Every scan file under ``folder`` (any depth, sorted by path; hidden files skipped), each analysed on its
-    own: a file as a 3D scan, a .npz as a sequence. ValueError naming the folder when it holds none."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise ValueError(f"{root}: not a folder")
-    found = sorted(
-        str(p) for p in root.rglob("*")
-        if p.suffix.lower() in SCAN_EXTENSIONS and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
-    if not found:
-        known = " ".join(sorted(SCAN_EXTENSIONS))
-        raise ValueError(f"{root}: the folder holds no scan file (looked for {known})")
-    return found
-
-
 @dataclass(frozen=True)
 class BatchOutcome:
     """records: one per finished input, in input order; total: inputs asked for; cancelled; out_path: the file
-    written (None when writing failed: error says why); seconds: wall time."""
+    written (None when writing failed: error says why); seconds: wall time; table: the results table with the
+    accuracy against the inputs' manifest labels (core.inference.batch_summary)."""
 
     records: tuple[PredictionRecord, ...]
     total: int
@@ -61,6 +49,7 @@ class BatchOutcome:
     out_path: Path | None
     error: str | None
     seconds: float
+    table: BatchSummary | None = None
 
     @property
     def n_failed(self) -> int:
@@ -70,9 +59,14 @@ class BatchOutcome:
         done = len(self.records)
         failed = f", {self.n_failed} failed" if self.n_failed else ""
         head = f"cancelled after {done} of {self.total}" if self.cancelled else f"{done} input(s) analysed"
+        accuracy = ""
+        if self.table is not None and self.table.accuracy is not None:
+            accuracy = f"; accuracy {100 * self.table.accuracy:.1f} % on {self.table.n_scored} labelled"
         if self.error:
-            return f"{head}{failed}; results not saved: {self.error}"
-        return f"{head}{failed} in {self.seconds:.1f} s; results saved to {self.out_path}"
+            return f"{head}{failed}{accuracy}; results not saved: {self.error}"
+        prompts = prompts_path(self.out_path)
+        beside = f" (prompts in {prompts.name})" if self.out_path.suffix == ".csv" and prompts.is_file() else ""
+        return f"{head}{failed}{accuracy} in {self.seconds:.1f} s; results saved to {self.out_path}{beside}"
 
 
 class BatchController(QObject):
@@ -92,11 +86,14 @@ class BatchController(QObject):
     def running(self) -> bool:
         return self._running
 
-    def start(self, paths: Iterable[str | os.PathLike[str]], analyzer: Analyzer, out_path: str | os.PathLike[str],
-              meta: ExportMeta | None = None) -> None:
+    def start(self, inputs: Iterable[str | os.PathLike[str] | BatchInput], analyzer: Analyzer,
+              out_path: str | os.PathLike[str], meta: ExportMeta | None = None) -> None:
+        """Analyse ``inputs`` (paths, ManifestRows or BatchInputs) with ``analyzer``; write to ``out_path``."""
         if self._running:
             raise RuntimeError("a batch analysis is already running")
-        self._paths = [os.fspath(p) for p in paths]
+        items = as_inputs(inputs)
+        self._paths = [item.path for item in items]
+        self._rows = {item.path: item.row for item in items if item.row is not None}
         if not self._paths:
             raise ValueError("nothing to analyse: the list of inputs is empty")
         suffix = Path(out_path).suffix.lower()
@@ -105,7 +102,7 @@ class BatchController(QObject):
         self._analyzer = analyzer
         self._render = analyzer.render_config
         self._out = Path(out_path)
-        self._meta = meta or ExportMeta(labels=tuple(analyzer.labels))
+        self._meta = complete_meta(meta, analyzer)
         self._records: dict[int, PredictionRecord] = {}
         self._loaded: dict[int, PreparedInput | str] = {}
         self._next_load = 0
@@ -227,21 +224,43 @@ class BatchController(QObject):
         self._finishing = True
         records = tuple(self._records[i] for i in sorted(self._records))
         cancelled, total = self._cancelled, len(self._paths)
-        out, meta = self._out, self._meta
+        out, meta, rows = self._out, self._meta, self._rows
 
-        def done(path: Path | None, error: str | None) -> None:
+        def job() -> tuple[BatchSummary, Path | None, str | None]:
+            table = summarize(records, rows, meta.labels)
+            try:
+                return table, write_results(records, out, meta, rows), None
+            except (ValueError, OSError) as exc:
+                return table, None, error_text(exc)
+
+        def done(table: BatchSummary | None, path: Path | None, error: str | None) -> None:
             self._running = False
             self._finishing = False
             self._analyzer = None
-            self.finished.emit(BatchOutcome(records, total, cancelled, path, error, time.perf_counter() - self._t0))
+            self.finished.emit(BatchOutcome(records, total, cancelled, path, error, time.perf_counter() - self._t0,
+                                            table))
 
-        self._run(write_results, records, out, meta, returned=lambda p: done(p, None),
-                  errored=lambda e: done(None, error_text(e)))
+        self._run(job, returned=lambda out_tuple: done(*out_tuple), errored=lambda e: done(None, None, error_text(e)))
 
     def _run(self, func, *args, returned, errored):
         return start_worker(self._workers, func, *args, returned=returned, errored=errored)
 
 
-def batch_inputs(rows: Sequence) -> list[str]:
-    """The paths of manifest rows (core.datasets.ManifestRow), in order."""
-    return [os.fspath(row.path) for row in rows]
+def complete_meta(meta: ExportMeta | None, analyzer: Analyzer) -> ExportMeta:
+    """``meta`` with what it leaves out taken from ``analyzer``: labels, the render yaws (view names) and the prompt
+    texts of the analyzer's prompt set (the set the batch scores with)."""
+    own = ExportMeta.from_analyzer(analyzer)
+    if meta is None:
+        return own
+    return replace(meta, labels=meta.labels or own.labels, yaws=meta.yaws or own.yaws,
+                   prompts=meta.prompts or own.prompts)
+
+
+def batch_inputs(rows: Sequence) -> list[BatchInput]:
+    """Manifest rows (core.datasets.ManifestRow) as batch inputs, in order: each keeps its row, so its subject,
+    label and intensity reach the export and its label the accuracy."""
+    return as_inputs(rows)
+
+
+__all__ = ["PREFETCH", "BatchController", "BatchInput", "BatchOutcome", "batch_inputs", "collect_folder",
+           "complete_meta"]

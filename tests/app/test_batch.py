@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -87,14 +89,20 @@ def test_batch_folder_to_csv_and_back(qtbot, analyzer, tmp_path):
             continue
         assert row["error"] is None
         assert list(row["probabilities"]) == list(analyzer.labels)
-        assert sum(row["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
-        assert len(row["view_weights"]) == 3 and sum(row["view_weights"]) == pytest.approx(1.0, abs=1e-5)
+        assert sum(row["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)  # 4 significant digits each
+        assert list(row["view_weights"]) == ["left_-30deg", "front_0deg", "right_+30deg"]  # the model's yaws
+        assert sum(row["view_weights"].values()) == pytest.approx(1.0, abs=1e-3)
         assert row["top"] == max(row["probabilities"], key=row["probabilities"].get)
         assert row["checkpoint"] == "tiny.ckpt"
     # the same input alone gives the same numbers (order and overlap do not mix results up)
     alone = analyzer.analyze(paths[0])
-    assert rows[0]["probabilities"] == pytest.approx(alone.probabilities, abs=1e-6)
+    assert rows[0]["probabilities"] == pytest.approx(alone.probabilities, rel=1e-3)
     assert "1 failed" in outcome.summary() and str(outcome.out_path) in outcome.summary()
+    prompts = (tmp_path / "out.prompts.csv").read_text().splitlines()  # the prompt texts, beside the results
+    assert prompts[0] == "prompt_set,label,prompt"
+    assert len(prompts) - 1 == sum(len(v) for v in analyzer.prompt_set.classes.values())
+    assert "prompts in out.prompts.csv" in outcome.summary()
+    assert outcome.table.accuracy is None and len(outcome.table.rows) == 6  # no manifest: no labels
 
 
 def test_batch_of_manifest_rows_to_json(qtbot, analyzer, tmp_path):
@@ -106,6 +114,13 @@ def test_batch_of_manifest_rows_to_json(qtbot, analyzer, tmp_path):
     doc = read_json(outcome.out_path)
     assert [r["path"] for r in doc["results"]] == [scan, seq]
     assert all(r["error"] is None for r in doc["results"])
+    assert [(r["subject"], r["label"], r["intensity"]) for r in doc["results"]] == [
+        ("S1", "happiness", 2), ("S1", "surprise", None)]
+    assert doc["prompt_set"] == analyzer.prompt_set.name and list(doc["prompts"]) == list(analyzer.labels)
+    assert [v["yaw_deg"] for v in doc["views"]] == list(analyzer.render_config.yaws)
+    table = outcome.table
+    assert [r.truth for r in table.rows] == ["happiness", "surprise"]
+    assert table.n_scored == 2 and table.accuracy == sum(r.correct for r in table.rows) / 2
 
 
 def test_cancel_keeps_what_finished(qtbot, analyzer, tmp_path):
@@ -125,3 +140,28 @@ def test_start_refuses_bad_requests(qtbot, analyzer, tmp_path):
     with pytest.raises(ValueError, match=r"\.csv or \.json"):
         batch.start(["a.obj"], analyzer, tmp_path / "o.txt")
     assert not batch.running
+
+
+def test_analyse_folder_on_a_bu4dfe_tree_analyses_sequences(qtbot, analyzer, tmp_path):
+    """Issue 14, item 16: a BU-4DFE tree (subject/expression/frames) gives one input per sequence (its frames
+    rank-pooled), each with its manifest label, and the accuracy against them."""
+    from core.inference.batch_inputs import folder_inputs
+
+    root = tmp_path / "BU4DFE"
+    for subject in ("F001", "M002"):
+        for expression in ("Happy", "Surprise"):
+            write_sequence(root / subject / expression, 3)
+    found = folder_inputs(root)
+    assert found.fmt == "bu4dfe" and len(found.inputs) == 4
+    outcome, _ = run_batch(qtbot, analyzer, found.inputs, tmp_path / "bu4dfe.csv")
+    assert outcome.n_failed == 0 and [r.path for r in outcome.records] == [str(i.path) for i in found.inputs]
+    rows = read_csv(outcome.out_path)
+    assert [(Path(r["path"]).relative_to(root).as_posix(), r["subject"], r["label"]) for r in rows] == [
+        ("F001/Happy", "F001", "happiness"), ("F001/Surprise", "F001", "surprise"),
+        ("M002/Happy", "M002", "happiness"), ("M002/Surprise", "M002", "surprise")]
+    # each sequence is scored as the analyzer scores it: dynamic images of its frames
+    alone = analyzer.analyze(rows[0]["path"])
+    assert rows[0]["probabilities"] == pytest.approx(alone.probabilities, abs=2e-3)
+    table = outcome.table
+    assert table.n_scored == 4 and table.accuracy == pytest.approx(table.n_correct / 4)
+    assert "accuracy" in outcome.summary() and "on 4 labelled" in outcome.summary()
