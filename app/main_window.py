@@ -36,12 +36,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.controllers.analysis import AnalysisController, ScoredResult, device_description, error_text
-from app.controllers.batch import BatchController, BatchOutcome, collect_folder
+from app.controllers.batch import BatchController, BatchOutcome
 from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
 from app.window_dialogs import WindowDialogs
 from app.window_prompts import WindowPrompts
 from app.window_session import WindowSession
+from app.widgets.batch_results import BatchResultsPanel
 from app.widgets.browser import BrowserPanel
 from app.widgets.elided_label import ElidedLabel
 from app.widgets.messages import MessageBanner
@@ -52,15 +53,18 @@ from app.widgets.training_panel import TrainingPanel
 from app.widgets.viewer import ViewerWidget
 from app.widgets.views_panel import ViewsPanel
 from core.cli.app_cmd import AppLaunch
-from core.datasets import FORMATS, index_dataset, read_manifest, write_manifest
+from core.datasets import FORMATS, read_manifest, write_manifest
+from core.datasets.detect import AUTO, index_folder
 from core.firstrun import DemoPaths, data_dir
+from core.inference.batch_inputs import folder_inputs
 from core.inference.export import ExportMeta, write_results
 from core.inference.predict import PredictionRecord
+from core.scans.frame_names import check_frame_names
 
 SETTINGS_FILE = "app.ini"
 #: How long a message's first line stays in the status line (ms).
 NOTE_MS = 8000
-PANELS = ("browser", "prompts", "training", "results", "views")
+PANELS = ("browser", "prompts", "training", "results", "views", "batch")
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.training = TrainingPanel()
         self.results = ResultsPanel()
         self.views = ViewsPanel()
+        self.batch_results = BatchResultsPanel()
         self.docks: dict[str, QDockWidget] = {}
         self._dock("browser", "Browser", self.browser, Qt.LeftDockWidgetArea)
         self._dock("prompts", "Prompts", self.prompt_editor, Qt.LeftDockWidgetArea, scroll=True)
@@ -126,6 +131,9 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.splitDockWidget(self.docks["results"], self.docks["views"], Qt.Vertical)
         self.tabifyDockWidget(self.docks["browser"], self.docks["prompts"])
         self.tabifyDockWidget(self.docks["prompts"], self.docks["training"])
+        self._dock("batch", "Batch results", self.batch_results, Qt.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["results"], self.docks["batch"])  # shown when a batch finishes
+        self.docks["results"].raise_()
         self.docks["browser"].raise_()
         self.resizeDocks([self.docks["browser"], self.docks["results"]], [380, 380], Qt.Horizontal)
 
@@ -190,7 +198,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.recent_menu = file_menu.addMenu("Open recent")
         file_menu.addSeparator()
         action(file_menu, "Open dataset folder\u2026", lambda: self._open_dataset_dialog(None), "",
-               "Index a data-set folder (choose its layout in the browser)")
+               "Index a data-set folder (its layout detected, or the one chosen in the browser)")
         action(file_menu, "Open manifest\u2026", self._open_manifest_dialog, "", "Open a manifest CSV")
         action(file_menu, "Open checkpoint\u2026", self._open_checkpoint_dialog, "Ctrl+K", "Use another model")
         file_menu.addSeparator()
@@ -239,6 +247,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.browser.scanSelected.connect(lambda row: self.open_path(str(row.path)))
         self.browser.openDatasetRequested.connect(self._open_dataset_dialog)
         self.browser.openManifestRequested.connect(self._open_manifest_dialog)
+        self.batch_results.inputActivated.connect(self.open_path)
         self.prompt_editor.promptSetChanged.connect(self._on_prompts_changed)
         self.training.checkpointChosen.connect(self.use_checkpoint)
         self.training.set_prompt_source(lambda: self.prompt_editor.prompt_set)
@@ -360,26 +369,32 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self._run(read_manifest, path, returned=lambda rows: self._show_rows(rows, path, select_first, path),
                   errored=lambda e: self._failed(f"Cannot open manifest: {error_text(e)}"))
 
-    def open_dataset(self, folder: str, fmt: str, select_first: bool = False) -> None:
-        """Index a data-set folder of layout ``fmt`` (in a worker) into the browser; its manifest is saved under the
-        data folder (manifests/) so the training panel can use it."""
+    def open_dataset(self, folder: str, fmt: str = AUTO, select_first: bool = False) -> None:
+        """Index a data-set folder (in a worker) into the browser, in layout ``fmt`` or, with "auto", the layout
+        core.datasets.detect finds (a failure is one sentence); its manifest is saved under the data folder
+        (manifests/) so the training panel can use it."""
         folder = os.fspath(folder)
-        if fmt not in FORMATS:
+        fmt = fmt or AUTO
+        if fmt != AUTO and fmt not in FORMATS:
             self.show_error(f"Unknown data-set layout {fmt!r} (known: {', '.join(FORMATS)})")
             return
-        out = self.data_dir / "manifests" / f"{Path(folder).name or 'dataset'}-{fmt}.csv"
-        self._set_task("browser", f"indexing {Path(folder).name} as {FORMATS[fmt]}")
+        how = "detecting its layout" if fmt == AUTO else f"as {FORMATS[fmt]}"
+        self._set_task("browser", f"indexing {Path(folder).name} ({how})")
 
         def job():
-            result = index_dataset(folder, fmt)
-            return result.rows, write_manifest(result.rows, out), len(result.skipped)
+            found = index_folder(folder, fmt)
+            out = self.data_dir / "manifests" / f"{Path(folder).name or 'dataset'}-{found.fmt}.csv"
+            return found, write_manifest(found.result.rows, out)
 
         def done(out_tuple):
-            rows, manifest, skipped = out_tuple
+            found, manifest = out_tuple
+            rows, skipped = found.result.rows, len(found.result.skipped)
             self._show_rows(rows, folder, select_first, str(manifest))
             if skipped:
-                self.show_message(f"{skipped} file(s) of {folder} did not fit the {FORMATS[fmt]} layout and were "
-                                  "skipped", "warning")
+                self.show_message(f"{skipped} file(s) of {folder} did not fit the {FORMATS[found.fmt]} layout and "
+                                  "were skipped", "warning")
+            elif found.detection is not None:
+                self.show_message(found.detection.message, "info")
 
         self._run(job, returned=done, errored=lambda e: self._failed(f"Cannot open data set: {error_text(e)}"))
 
@@ -405,13 +420,16 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         record = PredictionRecord(scored.result.source, result=scored.result)
         meta = ExportMeta(scored.checkpoint, self.prompt_set_label(scored.prompt_set),
                           tuple(scored.result.probabilities))
+        if self.controller.analyzer is not None:  # the view names (yaws) and prompt texts of the model scoring now
+            own = ExportMeta.from_analyzer(self.controller.analyzer)
+            meta = ExportMeta(meta.checkpoint, meta.prompt_set, meta.labels, own.yaws, own.prompts)
         self._run(write_results, [record], path, meta,
                   returned=lambda p: self.show_message(f"Result saved to {p}", "info"),
                   errored=lambda e: self._failed(f"Cannot export: {error_text(e)}"))
 
-    def start_batch(self, paths: list[str], out_path: str) -> bool:
-        """Analyse ``paths`` and write the results to ``out_path`` (.csv / .json). False (with a message) when it
-        cannot start."""
+    def start_batch(self, paths: list, out_path: str) -> bool:
+        """Analyse ``paths`` (paths, manifest rows or BatchInputs: a row's label is scored against) and write the
+        results to ``out_path`` (.csv / .json). False (with a message) when it cannot start."""
         analyzer = self.controller.analyzer
         if analyzer is None:
             self.show_error("No model loaded yet: wait for it, or open a checkpoint.")
@@ -428,8 +446,14 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         return True
 
     def start_batch_folder(self, folder: str, out_path: str) -> None:
-        """Collect the scans under ``folder`` (in a worker), then :meth:`start_batch`."""
-        self._run(collect_folder, folder, returned=lambda paths: self.start_batch(paths, out_path),
+        """The inputs of ``folder`` (in a worker: core.inference.batch_inputs.folder_inputs, so a data-set tree gives
+        its sequences and scans with their labels), then :meth:`start_batch`."""
+
+        def found(inputs) -> None:
+            if self.start_batch(list(inputs.inputs), out_path):
+                self.show_message(inputs.note, "info")
+
+        self._run(folder_inputs, folder, returned=found,
                   errored=lambda e: self._failed(f"Cannot analyse folder: {error_text(e)}"))
 
     def _toggle_play(self) -> None:
@@ -490,6 +514,10 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
     def _on_input_loaded(self, loaded) -> None:
         if loaded.is_sequence:
             self.viewer.show_sequence(list(loaded.frames))
+            if Path(loaded.path).is_dir():  # frames of one sequence share a numbered name; say when they do not
+                odd = check_frame_names([Path(f.source).name for f in loaded.frames])
+                if not odd.ok:
+                    self.show_message(odd.warning(Path(loaded.path).name), "warning")
         else:
             self.viewer.show_scan(loaded.scan)
         self.results.set_pending(f"analysing {Path(loaded.path).name}\u2026")
@@ -550,6 +578,9 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
             self.controller.set_prompts(prompts)
         text = outcome.summary()
         self.results.batch_finished(text)
+        if outcome.table is not None:  # the results table, computed with the outcome (core.inference.batch_summary)
+            self.batch_results.set_summary(outcome.table, text)
+            self.show_panel("batch")
         self._set_task("batch", "")
         self.show_message(f"Batch: {text}", "error" if outcome.error else ("warning" if outcome.n_failed else "info"))
 

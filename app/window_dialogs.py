@@ -54,7 +54,7 @@ class WindowDialogs:
 
     def _open_dataset_dialog(self, fmt: str | None) -> None:
         fmt = fmt or str(self.browser.format_box.currentData())
-        folder = self.ask_folder(f"Open {FORMATS.get(fmt, fmt)} data-set folder")
+        folder = self.ask_folder(f"Open {FORMATS[fmt] + ' ' if fmt in FORMATS else ''}data-set folder")
         if folder:
             self._remember_dir(folder)
             self.open_dataset(folder, fmt, select_first=True)

@@ -1,6 +1,10 @@
 """The data-set browser: the scans of a manifest or an indexed data-set folder in a sortable, filterable table.
 
-Columns: subject, label, intensity, kind (3d / 4d), frames, file. The filter box takes one or more terms; a row is
+Columns: file, subject, label, intensity, kind (3d / 4d), frames. The file comes first and every column is sized
+to its contents when a data set opens (the file at most FILE_MAX_SHARE of the table's width, its name then elided in
+the middle; the full path is the tooltip), so the file name is on screen in a narrow dock (it used to be the last of
+six 100-pixel columns, off the right edge of the 380-pixel dock). The layout list starts at "Auto-detect" (core.datasets.detect reads the folder's names); choosing a
+layout overrides the detection. The filter box takes one or more terms; a row is
 shown when every term occurs (case-insensitive) in one of its cells. Filtering never starts an analysis, and a new
 data set starts unfiltered. Moving the current row, with the mouse or the keyboard, asks for that scan's analysis
 (``scanSelected``) after a short pause, so holding an arrow key does not start an analysis per row passed.
@@ -26,10 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets import FORMATS, ManifestRow
+from core.datasets.detect import AUTO, LAYOUTS
 
-COLUMNS = ("subject", "label", "intensity", "kind", "frames", "file")
+COLUMNS = ("file", "subject", "label", "intensity", "kind", "frames")
 SELECT_DELAY_MS = 150
 SORT_ROLE = Qt.UserRole + 1
+#: The widest the file column is made when a data set opens, as a share of the table's width.
+FILE_MAX_SHARE = 0.6
 
 
 class ManifestModel(QAbstractTableModel):
@@ -82,7 +89,10 @@ class ManifestModel(QAbstractTableModel):
             return row.kind
         if column == "frames":
             return row.n_frames if role == SORT_ROLE else str(row.n_frames)
-        return Path(row.path).name
+        path = Path(row.path)
+        if row.kind == "4d" and path.suffix.lower() != ".npz":  # a sequence folder: "F001/Happy", not "Happy"
+            return f"{path.parent.name}/{path.name}"
+        return path.name
 
 
 class TermsFilterProxy(QSortFilterProxyModel):
@@ -128,12 +138,13 @@ class BrowserPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         top = QHBoxLayout()
         self.format_box = QComboBox()
-        for key, name in FORMATS.items():
-            if key != "csv":
-                self.format_box.addItem(name, key)
-        self.format_box.setToolTip("Layout of the data-set folder to open")
+        self.format_box.addItem("Auto-detect", AUTO)
+        for key in LAYOUTS:
+            self.format_box.addItem(FORMATS[key], key)
+        self.format_box.setToolTip("Layout of the data-set folder to open: detected from its file names, or the one "
+                                   "chosen here")
         self.dataset_button = QPushButton("Open dataset\u2026")
-        self.dataset_button.setToolTip("Index a data-set folder in the chosen layout")
+        self.dataset_button.setToolTip("Index a data-set folder (its layout detected, or the one chosen in the list)")
         self.manifest_button = QPushButton("Open manifest\u2026")
         self.manifest_button.setToolTip("Open a manifest CSV (smile-vlm index) or a user CSV")
         top.addWidget(self.format_box)
@@ -157,8 +168,10 @@ class BrowserPanel(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.AscendingOrder)  # manifest order until a header is clicked
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.ElideMiddle)
         self.table.setAlternatingRowColors(True)
         layout.addWidget(self.table, 1)
         self.status = QLabel("No data set open.")
@@ -191,7 +204,15 @@ class BrowserPanel(QWidget):
             self.proxy.set_terms("")
         self.model.set_rows(rows)
         self._source = source
+        self._fit_columns()
         self._update_status()
+
+    def _fit_columns(self) -> None:
+        """Every column as wide as its contents (Qt samples the first rows), the file column capped."""
+        self.table.resizeColumnsToContents()
+        cap = max(120, int(FILE_MAX_SHARE * self.table.viewport().width()))
+        if self.table.columnWidth(0) > cap:
+            self.table.setColumnWidth(0, cap)
 
     def clear(self) -> None:
         self.set_rows([], "")

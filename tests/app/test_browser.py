@@ -30,8 +30,9 @@ def test_columns_and_filter(browser, tmp_path):
     model = browser.proxy
     assert model.rowCount() == 6
     assert [model.headerData(c, Qt.Horizontal) for c in range(6)] == [
-        "Subject", "Label", "Intensity", "Kind", "Frames", "File"]
-    assert [model.index(0, c).data() for c in range(6)] == ["F0001", "happiness", "4", "3d", "1", "F0001_HA04.wrl"]
+        "File", "Subject", "Label", "Intensity", "Kind", "Frames"]
+    assert [model.index(0, c).data() for c in range(6)] == ["F0001_HA04.wrl", "F0001", "happiness", "4", "3d", "1"]
+    assert model.index(5, 0).data() == f"{tmp_path.name}/seq"  # a sequence folder with its parent
     assert "6 scans from demo.csv (1 sequences)" in browser.status.text()
     browser.filter_edit.setText("HAPPI")  # any column, case-insensitive
     assert [r.path.name for r in browser.visible_rows()] == ["F0001_HA04.wrl", "M0002_HA01.wrl"]
@@ -39,7 +40,7 @@ def test_columns_and_filter(browser, tmp_path):
     browser.filter_edit.setText("m0002")
     assert {r.label for r in browser.visible_rows()} == {"happiness", "neutral"}
     browser.filter_edit.clear()
-    browser.table.sortByColumn(2, Qt.AscendingOrder)  # intensity sorts numerically, blanks first
+    browser.table.sortByColumn(3, Qt.AscendingOrder)  # intensity sorts numerically, blanks first
     assert [r.intensity for r in browser.visible_rows()] == [None, None, 1, 2, 3, 4]
 
 
@@ -64,7 +65,13 @@ def test_keyboard_navigation_selects_scans(browser, qtbot, tmp_path):
 
 
 def test_open_buttons_ask_the_window(browser, qtbot):
-    browser.set_format("bu4dfe")
+    assert browser.format_box.currentData() == "auto" and browser.format_box.currentText() == "Auto-detect"
+    assert [browser.format_box.itemData(i) for i in range(browser.format_box.count())] == [
+        "auto", "bu3dfe", "bu4dfe", "bosphorus", "bp4d"]
+    with qtbot.waitSignal(browser.openDatasetRequested, timeout=1000) as sig:
+        browser.dataset_button.click()
+    assert sig.args == ["auto"]
+    browser.set_format("bu4dfe")  # the list overrides the detection
     with qtbot.waitSignal(browser.openDatasetRequested, timeout=1000) as sig:
         browser.dataset_button.click()
     assert sig.args == ["bu4dfe"]
@@ -93,3 +100,24 @@ def test_several_terms_no_analysis_while_typing_and_no_carry_over(browser, qtbot
     browser.set_rows(data[:3], "second.csv")
     assert browser.filter_edit.text() == "" and len(browser.visible_rows()) == 3
     assert "3 scans from second.csv" in browser.status.text()
+
+
+def test_the_file_column_is_on_screen_in_a_narrow_dock(qtbot, tmp_path):
+    """Issue 14, item 15: the file column used to be the last of six 100-pixel columns, off the right edge of the
+    380-pixel dock."""
+    browser = BrowserPanel()
+    qtbot.addWidget(browser)
+    browser.resize(380, 500)
+    browser.show()
+    qtbot.waitExposed(browser)
+    data = [ManifestRow(tmp_path / "F0001" / f"F0001_{c}0{i}WH_F3D.wrl", "F0001", "happiness", i, "3d", 1, "bu3dfe",
+                        c) for c in ("AN", "HA") for i in range(1, 5)]
+    browser.set_rows(data, "bu3dfe.csv")
+    table = browser.table
+    name_width = table.fontMetrics().horizontalAdvance("F0001_AN01WH_F3D.wrl")
+    assert table.columnViewportPosition(0) == 0
+    assert name_width <= table.columnWidth(0) <= table.viewport().width()  # the whole name, on screen
+    long = [ManifestRow(tmp_path / ("x" * 200 + ".obj"), "S1", "fear", None, "3d", 1, "user", "x")]
+    browser.set_rows(long, "long.csv")
+    assert table.columnWidth(0) <= 0.6 * table.viewport().width() + 1  # a long name is elided, not the table
+    assert table.columnViewportPosition(1) < table.viewport().width()
