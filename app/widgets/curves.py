@@ -69,8 +69,11 @@ class LossCurves(QWidget):
         self.ax_loss.set_ylabel("loss")
         self.ax_speed.set_ylabel("samples/s")
         self.ax_speed.set_xlabel("step")
-        for ax in (self.ax_loss, self.ax_speed):
+        for ax in (self.ax_loss, self.ax_speed):  # small type: the curves live in a side panel
             ax.grid(True, alpha=0.3)
+            ax.tick_params(labelsize=8)
+            ax.yaxis.label.set_size(9)
+            ax.xaxis.label.set_size(9)
         for term in LOSS_TERMS:
             (self._lines[term],) = self.ax_loss.plot([], [], label=_LABELS[term], lw=1.8 if term == "loss" else 1.2)
         (self._lines[THROUGHPUT],) = self.ax_speed.plot([], [], color="0.35", lw=1.0)
@@ -94,6 +97,8 @@ class LossCurves(QWidget):
             self._draw()
 
     def _draw(self) -> None:
+        from matplotlib.ticker import NullFormatter
+
         series = self._series
         low, high = float("inf"), 0.0
         shown = []
@@ -107,6 +112,7 @@ class LossCurves(QWidget):
                 low, high = min(low, min(ys)), max(high, max(ys))
         # log scale when the loss spans more than a decade (and is positive), else linear
         self.ax_loss.set_yscale("log" if shown and low > 0 and high / low > 10 else "linear")
+        self.ax_loss.yaxis.set_minor_formatter(NullFormatter())  # "6×10⁰ 4×10⁰ …" would crowd a small panel
         for ax in (self.ax_loss, self.ax_speed):
             ax.relim(visible_only=True)
             ax.autoscale_view()
