@@ -123,7 +123,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.views = ViewsPanel()
         self.batch_results = BatchResultsPanel()
         self.docks: dict[str, QDockWidget] = {}
-        self._dock("browser", "Browser", self.browser, Qt.LeftDockWidgetArea)
+        self._dock("browser", "Browser", self.browser, Qt.LeftDockWidgetArea, scroll=True)
         self._dock("prompts", "Prompts", self.prompt_editor, Qt.LeftDockWidgetArea, scroll=True)
         self._dock("training", "Training", self.training, Qt.LeftDockWidgetArea, scroll=True)
         self._dock("results", "Results", self.results, Qt.RightDockWidgetArea)

@@ -32,11 +32,12 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStyledItemDelegate,
-    QToolBar,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
+from superqt import QElidingLabel, QFlowLayout
 
 from app.controllers.prompts import PromptEditError, PromptSetController, edit_prompt, rename_class, shipped_sets
 from app.widgets.messages import MessageBanner
@@ -110,6 +111,20 @@ class LiveEditDelegate(QStyledItemDelegate):
         return editor
 
 
+class _PathLabel(QElidingLabel):
+    """A file path elided in the middle to the width it has (a long path never widens the panel); the whole path
+    is its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setText(text)
+        self.setToolTip(text)
+
+
 class PromptEditorPanel(QWidget):
     """The active prompt set, editable. See the module docstring for the signal's timing."""
 
@@ -179,21 +194,26 @@ class PromptEditorPanel(QWidget):
         self.export_action = act("Export…", self._export_dialog, "Export as a CLIP-benchmark {class: [prompts]} file")
         self.remove_action = act("Remove", self.remove_selected, "Remove the selected prompt or class")
 
-        toolbar = QToolBar()
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.undo_action, self.redo_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        for action in (self.load_action, self.save_action, self.save_as_action, self.import_action,
-                       self.export_action):
-            toolbar.addAction(action)
+        self.remove_action.setToolTip("Remove the selected prompt or class (Del)")
+        # the actions as tool buttons in rows that wrap (a toolbar would hide those past a narrow panel's edge)
+        toolbar = QFlowLayout()
+        toolbar.setHorizontalSpacing(0)
+        toolbar.setVerticalSpacing(0)
+        self.action_buttons: dict[str, QToolButton] = {}
+        for action in (self.undo_action, self.redo_action, self.remove_action, self.load_action, self.save_action,
+                       self.save_as_action, self.import_action, self.export_action):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            toolbar.addWidget(button)
+            self.action_buttons[action.text()] = button
+        self.remove_button = self.action_buttons["Remove"]
 
         self.name_edit = QLineEdit()
         self.name_edit.setToolTip("The prompt set's name")
         self.name_edit.editingFinished.connect(self._rename_set)
         self.modified_label = QLabel()
-        self.file_label = QLabel()
-        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_label = _PathLabel()
         head = QHBoxLayout()
         head.addWidget(QLabel("Set:"))
         head.addWidget(self.name_edit, 1)
@@ -237,20 +257,18 @@ class PromptEditorPanel(QWidget):
         self.add_prompt_button = QPushButton("Add prompt")
         self.add_prompt_button.setToolTip("Add the prompt to the selected class")
         self.add_prompt_button.clicked.connect(self._add_prompt_from_fields)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Remove the selected prompt or class (Del)")
-        self.remove_button.clicked.connect(self.remove_selected)
         adders = QGridLayout()
         adders.addWidget(QLabel("Prompt:"), 0, 0)
         adders.addWidget(self.prompt_edit, 0, 1)
         adders.addWidget(self.add_prompt_button, 0, 2)
-        adders.addWidget(self.remove_button, 0, 3)
         adders.addWidget(QLabel("New class:"), 1, 0)
         adders.addWidget(self.class_edit, 1, 1)
-        adders.addWidget(self.add_class_button, 1, 2, 1, 2)
+        adders.addWidget(self.add_class_button, 1, 2)
         adders.setColumnStretch(1, 1)
 
         self.defaults_combo = QComboBox()
+        self.defaults_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.defaults_combo.setMinimumContentsLength(12)
         self.defaults_combo.addItems(shipped_sets())
         at = self.defaults_combo.findText(DEFAULT_SET)
         if at >= 0:
@@ -258,20 +276,26 @@ class PromptEditorPanel(QWidget):
         self.reset_button = QPushButton("Reset to defaults")
         self.reset_button.setToolTip("Replace the set by the chosen shipped set (undoable)")
         self.reset_button.clicked.connect(self._reset_clicked)
-        foot = QHBoxLayout()
-        foot.addWidget(self.file_label, 1)
-        foot.addWidget(QLabel("Shipped set:"))
-        foot.addWidget(self.defaults_combo)
+        shipped = QWidget()  # label and list kept together when the row wraps
+        shipped_row = QHBoxLayout(shipped)
+        shipped_row.setContentsMargins(0, 0, 0, 0)
+        shipped_row.addWidget(QLabel("Shipped set:"))
+        shipped_row.addWidget(self.defaults_combo)
+        foot = QFlowLayout()  # explicit spacing: the style's may be -1 (buttons would overlap by a pixel)
+        foot.setHorizontalSpacing(6)
+        foot.setVerticalSpacing(4)
+        foot.addWidget(shipped)
         foot.addWidget(self.reset_button)
 
         self.message = MessageBanner()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(toolbar)
+        layout.addLayout(toolbar)
         layout.addLayout(head)
         layout.addWidget(self.tree, 1)
         layout.addLayout(adders)
         layout.addWidget(self.message)
+        layout.addWidget(self.file_label)
         layout.addLayout(foot)
 
     # ---------------------------------------------------------------- public API
