@@ -12,8 +12,11 @@
 ``save_wrl`` / ``save_bnt`` write the BU-3DFE and Bosphorus layouts; ``normalize`` / ``normalization``
 centre and scale a scan into [-0.5, 0.5]^3 (:mod:`core.scans.normalize`).
 
-Vertices come back as stored (file units, millimetres for the FER datasets; no normalisation), with
-``Scan.source == str(path)``. Anything that cannot be read (missing file, folder, unknown extension,
+Vertices come back in file units (millimetres for the FER datasets; no normalisation), with
+``Scan.source == str(path)``. A scan larger than :class:`ScanLimits` allows (resources/scans.json: 200,000
+vertices or 400,000 triangles, 200,000 points) is decimated or thinned right after reading
+(:mod:`core.scans.decimate`; ``Scan.decimated_from`` then holds its size as stored); ``limits=ScanLimits.unlimited()``
+reads it as stored. Anything that cannot be read (missing file, folder, unknown extension,
 truncated, garbage, NaN/inf, indices out of range, a header announcing more data than the file holds)
 raises :class:`ScanError` naming the file and the reason.
 """
@@ -24,7 +27,9 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from core.scans.bnt import read_bnt, save_bnt
+from core.scans.decimate import cap_scan
 from core.scans.frames import FRAME_EXTENSIONS, list_frames
+from core.scans.limits import ScanLimits
 from core.scans.meshes import TRIMESH_EXTENSIONS, read_npy, read_trimesh, read_xyz
 from core.scans.normalize import ORIENTATIONS, Normalization, normalization, normalize
 from core.scans.sequence import load_sequence, read_npz
@@ -47,9 +52,11 @@ _READERS = {
 SCAN_EXTENSIONS = frozenset(_READERS)
 
 
-def load(path: str | Path) -> Scan:
-    """Read one scan; the format comes from the extension (see the module docstring)."""
+def load(path: str | Path, limits: ScanLimits | None = None) -> Scan:
+    """Read one scan; the format comes from the extension (see the module docstring). limits: the caps (None:
+    resources/scans.json's; :meth:`ScanLimits.unlimited`: as stored, whatever its size)."""
     path = Path(path)
+    limits = ScanLimits.default() if limits is None else limits
     if not path.exists():
         raise ScanError(path, "no such file")
     if path.is_dir():
@@ -58,7 +65,11 @@ def load(path: str | Path) -> Scan:
     if reader is None:
         known = " ".join(sorted(SCAN_EXTENSIONS))
         raise ScanError(path, f"unknown scan format {path.suffix or '(no extension)'!r} (known: {known})")
-    return read_guarded(reader, path)
+    if reader is read_npz:
+        scan = read_guarded(lambda p: read_npz(p, limits), path)
+    else:
+        scan = read_guarded(reader, path)
+    return read_guarded(lambda _: cap_scan(scan, limits), path)
 
 
 def read_guarded(reader: Callable[[Path], T], path: Path) -> T:
@@ -82,6 +93,7 @@ __all__ = [
     "Normalization",
     "Scan",
     "ScanError",
+    "ScanLimits",
     "list_frames",
     "load",
     "load_sequence",

@@ -20,14 +20,13 @@ mesh at all) becomes a :class:`ScanError` naming the file.
 from __future__ import annotations
 
 import io
-import math
 import re
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from core.scans.mesh_checks import check_mesh_text
+from core.scans.npz import read_npy_stream
 from core.scans.types import Scan, ScanError
 
 #: Extensions read through trimesh.
@@ -35,7 +34,6 @@ TRIMESH_EXTENSIONS = (".obj", ".ply", ".stl", ".off")
 
 #: The bytes a text file may hold (printable, tab, newlines, form feed); anything else means binary data.
 TEXT_BYTES = bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100)) + b"\t\n\r\x0c"
-_NUMERIC_KINDS = "fiu"
 _DATA_LINE = re.compile(r"^[ \t\r\x0c]*[^#\s]", re.MULTILINE)
 
 
@@ -59,13 +57,17 @@ def read_trimesh(path: str | Path) -> Scan:
             meshes.append(g)
         elif isinstance(g, (trimesh.Trimesh, trimesh.PointCloud)) and len(g.vertices):
             clouds.append(np.asarray(g.vertices))
+    del loaded, parts  # what is not kept below is freed as soon as possible
     if meshes:  # loose points beside a mesh are not part of the surface
-        vertices, faces, offset = [], [], 0
-        for m in meshes:
-            vertices.append(np.asarray(m.vertices))
-            faces.append(np.asarray(m.faces, dtype=np.int64) + offset)
-            offset += len(m.vertices)
-        v, f = np.concatenate(vertices), np.concatenate(faces)
+        if len(meshes) == 1:  # the usual case: trimesh's arrays as they are, no copies
+            v, f = np.asarray(meshes[0].vertices), np.asarray(meshes[0].faces, dtype=np.int64)
+        else:
+            vertices, faces, offset = [], [], 0
+            for m in meshes:
+                vertices.append(np.asarray(m.vertices))
+                faces.append(np.asarray(m.faces, dtype=np.int64) + offset)
+                offset += len(m.vertices)
+            v, f = np.concatenate(vertices), np.concatenate(faces)
         if file_type == "stl":
             v, f = _merge_identical_vertices(v, f)
         return Scan(v, f, str(path))
@@ -113,31 +115,3 @@ def read_npy(path: str | Path) -> Scan:
     if points.ndim != 2 or points.shape[1] != 3:
         raise ScanError(path, f"a point cloud .npy must hold a (V, 3) array, got shape {points.shape}")
     return Scan(points, None, str(path))
-
-
-def read_npy_stream(f: BinaryIO, size: int, path: Path, what: str) -> np.ndarray:
-    """Read one .npy stream of ``size`` bytes (header included) safely: numeric dtype only, and the data
-    the header announces must fit in the bytes that are there before anything is allocated."""
-    fmt = np.lib.format
-    try:
-        version = fmt.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = fmt.read_array_header_1_0(f)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = fmt.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
-    except (ValueError, EOFError, SyntaxError, TypeError) as exc:
-        raise ScanError(path, f"{what} is not a valid .npy array ({exc})") from None
-    if dtype.hasobject or dtype.fields is not None or dtype.kind not in _NUMERIC_KINDS:
-        raise ScanError(path, f"{what} has dtype {dtype}, not a plain numeric type")
-    count = math.prod(shape)
-    nbytes = count * dtype.itemsize
-    available = size - f.tell()
-    if nbytes > available:
-        raise ScanError(path, f"{what}: the header announces shape {shape} ({nbytes} bytes), {available} bytes follow")
-    raw = f.read(nbytes)
-    if len(raw) != nbytes:
-        raise ScanError(path, f"{what} is truncated")
-    array = np.frombuffer(raw, dtype=dtype, count=count)
-    return array.reshape(shape, order="F" if fortran else "C")

@@ -23,11 +23,14 @@ class Scan:
     vertices: (V, 3) float32, in the units stored in the file (millimetres for the FER datasets).
     faces:    (F, 3) int64 triangle indices into ``vertices``, or ``None`` for a point cloud.
     source:   where it came from (a path, or a description for generated scans).
+    decimated_from: (vertices, triangles) of the scan as stored when reading capped it (a dense mesh decimated,
+              a dense point cloud thinned: :mod:`core.scans.limits`); None when it is as stored.
     """
 
     vertices: np.ndarray
     faces: np.ndarray | None
     source: str = ""
+    decimated_from: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         v = np.asarray(self.vertices)
