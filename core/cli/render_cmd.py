@@ -1,14 +1,18 @@
 """`smile-vlm render`: render every scan of a manifest into the render cache.
 
     smile-vlm render manifest.csv --out CACHE [--views -30,0,30] [--size 112] [--pitch 0] [--frames 16]
-                                  [--orientation auto|y-up|...|none] [--no-crop]
+                                  [--orientation auto|y-up|...|none] [--no-crop] [--rebuild-index]
 
 Defaults come from resources/render.json and resources/canonical.json (or ``--config FILE``, whose optional
 "canonical" object is laid over the latter); the flags override them. Scans are rendered as canonical faces
 (orientation "none": bounding-box framing); a manifest row's orientation column overrides --orientation for that
 row. 3D rows get their multi-view renders, 4D rows their multi-view dynamic images. A re-run renders only what is
-missing. The summary counts the scans in which no face was found. Exit status 0 when at least one row has a cache
-entry afterwards, 1 when nothing could be rendered.
+missing. Several renders into one cache at once (the same manifest or overlapping ones, on one machine or several
+sharing the folder) share the work: a row another run is rendering is skipped and taken when it is done, and the
+summary counts it as "rendered by another run meanwhile" (core.render.cache_run). A run killed at any moment leaves
+an index the next run completes from its row records; --rebuild-index also rereads them all, ignoring index.json.
+The summary counts the scans in which no face was found. Exit status 0 when at least one row has a cache entry
+afterwards, 1 when nothing could be rendered.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class RenderJob:
     progress: bool = True
     orientation: str | None = None
     crop: bool | None = None
+    rebuild_index: bool = False
 
 
 def parse_views(text: str) -> tuple[float, ...]:
@@ -61,7 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Render every scan of a manifest (3D rows: multi-view geometry images; 4D rows: multi-view "
             "dynamic images) into a cache folder keyed by file content and view settings. Already cached "
-            "scans are skipped, so an interrupted run resumes where it stopped."
+            "scans are skipped, so an interrupted run resumes where it stopped; runs into one cache at the same "
+            "time share the rows."
         ),
     )
     p._negative_number_matcher = _NEGATIVE_LIST  # allow "--views -30,0,30"
@@ -76,6 +82,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="frames sampled per 4D sequence for its dynamic image (default 16)")
     add_canonical_args(p, default_from="--config's canonical object, else resources/canonical.json")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--rebuild-index", action="store_true",
+                   help="reread every row record of the cache's index before rendering, ignoring index.json "
+                        "(a stale or damaged index.json is already repaired when the cache is opened)")
     p.set_defaults(handler=_run)
 
 
@@ -89,6 +98,7 @@ def _job(args: argparse.Namespace) -> RenderJob:
         pitch=args.pitch,
         n_frames=args.n_frames,
         progress=bool(args.progress),
+        rebuild_index=bool(args.rebuild_index),
         **canonical_changes(args),
     )
 
@@ -103,6 +113,8 @@ def run_job(job: RenderJob) -> int:
     config = base.replace(yaws=job.yaws, size=job.size, pitch=job.pitch, n_frames=job.n_frames, canonical=canonical)
     rows = read_manifest(job.manifest)
     cache = RenderCache(job.out, config)
+    if job.rebuild_index:
+        print(f"index rebuilt from its row records: {cache.rebuild_index()} rows ({cache.index_path})")
     print(f"rendering {len(rows)} rows of {job.manifest} into {cache.folder} "
           f"(yaws {', '.join(f'{y:g}' for y in config.yaws)}; {config.size} px; pitch {config.pitch:g}; "
           f"{config.n_frames} frames per sequence; {_framing(config)})")

@@ -5,8 +5,11 @@ Layout under the cache root::
     CACHE/<config key>/config.json        the RenderConfig these entries were rendered with
     CACHE/<config key>/<sha256>.npy       one entry: (V, S, S, 3) uint8, V = len(yaws), S = size
     CACHE/<config key>/<sha256>.face.json its face flag: {"ok", "residual_mm", "reason"}, or null (no face search)
-    CACHE/<config key>/index.json         manifest path -> entry file (+ content hash, kind, stat signature,
-                                          orientation when the row overrides it, face flag)
+    CACHE/<config key>/rows/*.json        the index, one record per manifest path: entry file, content hash, kind,
+                                          stat signature, orientation when the row overrides it, face flag
+    CACHE/<config key>/index.json         a summary of the records, checked against them on every open
+                                          (:mod:`core.render.cache_index`)
+    CACHE/<config key>/claims/*.lock      entries being rendered right now (:mod:`core.render.claims`)
 
 ``<config key>`` is :meth:`RenderConfig.key` (view and canonical-face settings); ``<sha256>`` is
 :meth:`RenderCache.content_key`, the SHA-256 of the scan file's bytes, or for a 4D sequence folder of its frames'
@@ -17,12 +20,18 @@ and that orientation (:meth:`RenderCache.entry_key`), so both framings of one fi
 Scans in which no face was found (:class:`core.scans.canonical.FaceFlag` ok false) are rendered from the best fit
 all the same and counted in :attr:`RenderSummary.no_face`.
 
-Entries and the index are written atomically (temporary file in the same folder, then ``os.replace``),
-so an interrupted run never leaves a truncated file. The index is rewritten at most every
-``INDEX_FLUSH_SECONDS`` and at the end of a run (also when it is interrupted); entries are found by
-content, not through the index, so even a stale index costs nothing but re-hashing. The index also stores
-each path's stat signature (size and modification time of the file or of every frame): while it matches,
-the file is not hashed again, which makes a re-run over a large, already rendered dataset near-instant.
+Entries, records and the summary are written atomically (temporary file in the same folder, then ``os.replace``),
+so an interrupted run never leaves a truncated file, and a row's record is written as soon as the row is done, so a
+run killed at any moment (``kill -9`` included) leaves an index the next open completes from the records. Entries
+are found by content, not through the index, so even a lost index costs nothing but re-hashing. The index stores
+each path's stat signature (size and modification time of the file or of every frame): while it matches, the file
+is not hashed again, which makes a re-run over a large, already rendered dataset near-instant.
+
+Runs rendering into one cache at the same time (two ``smile-vlm render`` of one manifest, the worker processes of
+:func:`core.eval.data.render_rows`) share the work: a run claims an entry before rendering it, skips the rows whose
+entry another run has claimed, and at the end waits for those and takes their entries (counted in
+:attr:`RenderSummary.shared`); a row whose claim holder failed or died is rendered by the waiting run. No entry is
+rendered twice while the filesystem supports file locks; only rows that fail are tried by each run.
 """
 
 from __future__ import annotations
@@ -30,26 +39,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from core import scans as _scans
 import core.dynamic as _dynamic  # module import: core.dynamic itself imports core.render
+from core.render.cache_index import CacheIndex
+from core.render.cache_run import CacheWriteError, ManifestRun, RenderSummary  # noqa: F401 (re-exported)
+from core.render.claims import Claims
 from core.render.config import RenderConfig
 from core.render.scan_views import render_scan
 from core.scans.canonical import FaceFlag, check_orientation
 from core.scans.frames import list_frames
 
-#: Seconds between two rewrites of index.json during a run.
-INDEX_FLUSH_SECONDS = 2.0
-#: Rows without a face listed by name in RenderSummary.format().
-NO_FACE_LISTED = 10
 _CHUNK = 1 << 20
 
 
@@ -74,54 +80,13 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-class CacheWriteError(OSError):
-    """Writing into the render cache failed (a full disk, a read-only folder): the whole render stops, since every
-    further row would fail the same way; the message names the cache file."""
-
-
-@dataclass(frozen=True)
-class RenderSummary:
-    """What :meth:`RenderCache.render_manifest` did.
-
-    total: rows given. rendered: entries rendered and written by this run. cached: rows whose entry was
-    already there. failed: (path, reason) of every row that could not be rendered. seconds: wall time.
-    no_face: (path, reason) of the rendered or cached rows in which no face was found (their views come from the
-    best fit and are unreliable; rows whose face flag is unknown, e.g. entries written by other tools, are not
-    counted).
-    """
-
-    total: int
-    rendered: int
-    cached: int
-    failed: tuple[tuple[str, str], ...] = field(default=())
-    seconds: float = 0.0
-    no_face: tuple[tuple[str, str], ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        """Whether at least one row has a cache entry (rendered now or before)."""
-        return self.rendered + self.cached > 0
-
-    def format(self) -> str:
-        lines = [
-            f"{self.total} rows: {self.rendered} rendered, {self.cached} already cached, "
-            f"{len(self.failed)} failed ({self.seconds:.1f} s)"
-        ]
-        lines += [f"  failed: {path}: {reason}" for path, reason in self.failed]
-        if self.no_face:
-            lines.append(f"{len(self.no_face)} scan(s) with no face found (rendered from the best fit; unreliable)")
-            lines += [f"  no face: {path}: {reason}" for path, reason in self.no_face[:NO_FACE_LISTED]]
-            if len(self.no_face) > NO_FACE_LISTED:
-                lines.append(f"  ... and {len(self.no_face) - NO_FACE_LISTED} more (see the index's face flags)")
-        return "\n".join(lines)
-
-
 class RenderCache:
     """Rendered views of scans under ``root``, for one :class:`RenderConfig`.
 
     ``get(path)`` returns the cached (V, S, S, 3) uint8 views of a scan file (3D) or sequence (4D, its
     dynamic images) or None; ``render_manifest(rows)`` fills the cache from manifest rows (their optional
     ``orientation`` overriding ``config.canonical.orientation`` row by row); ``face(path)`` the face flag.
+    Opening repairs an index left stale or unreadable (a line on stderr says so, :attr:`index_message` keeps it).
     """
 
     def __init__(self, root: str | Path, config: RenderConfig | None = None):
@@ -130,9 +95,16 @@ class RenderCache:
         if self.root.exists() and not self.root.is_dir():
             raise ValueError(f"{self.root}: cache root is not a folder")
         self.folder = self.root / self.config.key()
-        self.index_path = self.folder / "index.json"
-        self._index: dict[str, dict] = self._read_index()
-        self._dirty = False
+        self._idx = CacheIndex(self.folder, {"config": self.config.to_dict(), "key": self.config.key()})
+        self.index_path = self._idx.summary_path
+        self.index_message = self._idx.message
+        if self.index_message:
+            print(f"render cache: {self.index_message}", file=sys.stderr)
+        self._claims = Claims(self.folder / "claims")
+
+    @property
+    def _index(self) -> dict[str, dict]:
+        return self._idx.entries
 
     # -- keys -------------------------------------------------------------------------------------------
     @staticmethod
@@ -239,7 +211,7 @@ class RenderCache:
     def _read_face(self, entry: Path) -> dict | None:
         try:
             data = json.loads(self._face_path(entry).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
             return None
         return data if isinstance(data, dict) else None
 
@@ -278,63 +250,18 @@ class RenderCache:
     def render_manifest(self, rows: Iterable, progress: bool = True) -> RenderSummary:
         """Render every manifest row (``.path``, ``.kind``, optional ``.orientation``) that has no entry yet.
 
-        Rows whose entry exists are counted as cached and not rendered again. A row that fails (missing
-        file, unreadable scan, rendering error) is recorded with its reason and skipped. KeyboardInterrupt
-        and other BaseExceptions stop the run after saving the index, so a re-run resumes where it stopped.
-        progress: show a tqdm progress bar on stderr.
+        Rows whose entry exists are counted as cached and not rendered again. A row whose entry another run is
+        rendering right now is put aside and taken when that run is done (rendered here if it failed or died). A
+        row that fails (missing file, unreadable scan, rendering error) is recorded with its reason and skipped. A
+        cache write error stops the run (:class:`CacheWriteError`). KeyboardInterrupt and other BaseExceptions
+        stop the run; every finished row is already recorded, so a re-run resumes where it stopped.
+        progress: show a tqdm progress bar on stderr. See :mod:`core.render.cache_run`.
         """
-        rows = list(rows)
-        start = time.perf_counter()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._write_config()
-        rendered = cached = 0
-        failed: list[tuple[str, str]] = []
-        no_face: list[tuple[str, str]] = []
-        last_flush = time.monotonic()
-        bar = tqdm(total=len(rows), disable=not progress, unit="scan", desc="render", dynamic_ncols=True)
-        try:
-            for row in rows:
-                path = Path(os.path.abspath(row.path))
-                kind = str(getattr(row, "kind", "3d"))
-                try:
-                    orientation = self._override(getattr(row, "orientation", "") or "")
-                    content, signature = self._key_for(path)
-                    file = self.entry_path(self.entry_key(content, orientation))
-                    if file.is_file() and self._load_header_ok(file):
-                        cached += 1
-                        face = self._known_face(str(path), file)
-                    else:
-                        views, flag = self.render_path(path, kind, orientation)
-                        face = None if flag is None else flag.to_dict()
-                        try:
-                            self._store(file.stem, views, face)
-                        except OSError as exc:  # the cache folder, not this scan: stop (a full disk fails them all)
-                            raise CacheWriteError(exc.errno, exc.strerror, str(exc.filename or file)) from None
-                        rendered += 1
-                    entry = {"file": file.name, "content": content, "kind": kind, "stat": signature, "face": face}
-                    if orientation:
-                        entry["orientation"] = orientation
-                    self._index[str(path)] = entry
-                    self._dirty = True
-                    if isinstance(face, dict) and face.get("ok") is False:
-                        no_face.append((str(path), str(face.get("reason") or "no face found")))
-                except CacheWriteError:
-                    raise
-                except Exception as exc:  # one bad scan must not stop a long batch
-                    failed.append((str(path), self._reason(exc, path)))
-                    if self._index.pop(str(path), None) is not None:
-                        self._dirty = True
-                    if progress:
-                        tqdm.write(f"render: skipped {path}: {failed[-1][1]}")
-                bar.update(1)
-                bar.set_postfix(rendered=rendered, cached=cached, failed=len(failed), refresh=False)
-                if time.monotonic() - last_flush >= INDEX_FLUSH_SECONDS:
-                    self.flush()
-                    last_flush = time.monotonic()
-        finally:
-            bar.close()
-            self.flush()
-        return RenderSummary(len(rows), rendered, cached, tuple(failed), time.perf_counter() - start, tuple(no_face))
+        return ManifestRun(self, progress).run(rows)
+
+    def _entry_ok(self, file: Path) -> bool:
+        """Whether ``file`` is a complete entry of this cache's shape (its .npy header is read)."""
+        return file.is_file() and self._load_header_ok(file)
 
     def _known_face(self, path: str, file: Path) -> dict | None:
         """The face flag of an existing entry: from the index when it recorded this path with this entry, else
@@ -365,14 +292,6 @@ class RenderCache:
         return text or type(exc).__name__
 
     # -- index ------------------------------------------------------------------------------------------
-    def _read_index(self) -> dict[str, dict]:
-        try:
-            data = json.loads(self.index_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        entries = data.get("entries") if isinstance(data, dict) else None
-        return {k: v for k, v in entries.items() if isinstance(v, dict)} if isinstance(entries, dict) else {}
-
     def _write_config(self) -> None:
         file = self.folder / "config.json"
         if not file.is_file():
@@ -380,14 +299,19 @@ class RenderCache:
             _atomic_write(file, lambda handle: handle.write(text.encode("utf-8")))
 
     def flush(self) -> None:
-        """Write index.json now if it changed."""
-        if not self._dirty:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        data = {"config": self.config.to_dict(), "key": self.config.key(), "entries": self._index}
-        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        _atomic_write(self.index_path, lambda handle: handle.write(text.encode("utf-8")))
-        self._dirty = False
+        """Rewrite the index summary (index.json) now if it changed, merging other runs' records first. The row
+        records are written as each row is done; the summary only saves reading them one by one."""
+        self._idx.write_summary()
+
+    def refresh(self) -> None:
+        """Take in the rows other runs have recorded since this cache was opened (``render_manifest`` does this
+        itself; :meth:`get` of such a row works without it, by content)."""
+        self._idx.sync()
+
+    def rebuild_index(self) -> int:
+        """Read every row record again, ignoring the summary, and rewrite index.json; returns the number of rows.
+        Opening a cache already repairs a stale or unreadable summary: this is for a summary edited by hand."""
+        return self._idx.rebuild()
 
     @property
     def index(self) -> dict[str, str]:

@@ -163,3 +163,24 @@ def test_canonical_flags_parse():
     assert (job.orientation, job.crop) == (None, None)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["render", "m.csv", "--out", "c", "--orientation", "up"])
+
+
+def test_a_damaged_index_is_repaired_and_rebuild_index_rereads_the_records(tmp_path, capsys):
+    """Issue 14, item 7: index.json is a summary of one record per row; a damaged one is rebuilt on open (a line on
+    stderr) and --rebuild-index rereads every record; nothing is rendered again either way."""
+    manifest = _manifest(tmp_path)
+    cache_dir = tmp_path / "cache"
+    argv = ["render", str(manifest), "--out", str(cache_dir), "--size", "16", "--frames", "3", "--no-progress"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    cache = RenderCache(cache_dir, RenderConfig.default().replace(size=16, n_frames=3))
+    cache.index_path.write_text("{ truncated")
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert f"render cache: index {cache.index_path} was unreadable: rebuilt from 3 row record(s)" in err
+    assert "0 rendered, 3 already cached, 1 failed" in out
+    assert main(argv + ["--rebuild-index"]) == 0
+    out = capsys.readouterr().out
+    assert f"index rebuilt from its row records: 3 rows ({cache.index_path})" in out
+    assert "0 rendered, 3 already cached, 1 failed" in out
+    assert len(json.loads(cache.index_path.read_text())["entries"]) == 3

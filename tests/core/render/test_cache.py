@@ -9,6 +9,7 @@ import pytest
 
 from core.render import RenderCache, RenderConfig, render_views
 from core.render import cache as cache_module
+from core.render import cache_run
 from core.scans import load
 from core.scans.canonical import CanonicalSettings
 
@@ -119,7 +120,7 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, config, scans, monkey
 
 
 def test_index_is_flushed_during_the_run(tmp_path, config, scans, monkeypatch):
-    monkeypatch.setattr(cache_module, "INDEX_FLUSH_SECONDS", 0.0)
+    monkeypatch.setattr(cache_run, "INDEX_FLUSH_SECONDS", 0.0)
     cache = RenderCache(tmp_path / "cache", config)
     real = RenderCache.render_path
     seen_in_index = []
