@@ -18,6 +18,24 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The mode open() gives a new file (0o666 less the umask, read once at import); tempfile.mkstemp's files are
+#: private (0o600), which would make every atomically written manifest, config or checkpoint unreadable to the
+#: user's group and to other accounts (a shared data set or render cache).
+FILE_MODE = 0o666 & ~_current_umask()
+
+
+def give_default_mode(fd: int) -> None:
+    """Give a file just made by tempfile.mkstemp the mode of a file made by open() (see FILE_MODE)."""
+    if hasattr(os, "fchmod"):  # not on Windows before Python 3.13, where mkstemp's mode means nothing anyway
+        os.fchmod(fd, FILE_MODE)
+
+
 def read_json_object(path: str | os.PathLike[str], what: str = "config") -> dict[str, Any]:
     """The JSON object in ``path``; FileNotFoundError / ValueError naming the file and the reason."""
     src = Path(path)
@@ -67,10 +85,14 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` like :func:`write_text_atomic`: a temporary file in the same folder, then os.replace; on any
     failure (a full disk) the temporary is removed and nothing half-written takes the name. Returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only folder: name the file we meant to write, not the temporary's name
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            give_default_mode(handle.fileno())
             handle.write(data)
         os.replace(tmp, path)
     except OSError as exc:

@@ -23,7 +23,11 @@ _CAUSES = {
     errno.ENOTDIR: "a part of the path is not a folder",
     errno.EISDIR: "is a folder",
     errno.EMFILE: "too many open files",
+    errno.EFBIG: "file too large for the file system",
 }
+
+#: Causes that only writing meets: without an action the line says "writing PATH", not "at PATH".
+_WRITE_ONLY = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
 
 
 def printable(path: object) -> str:
@@ -44,8 +48,13 @@ def printable(path: object) -> str:
 
 
 def describe_os_error(exc: OSError, action: str = "") -> str:
-    """One line: the cause in plain words and the path(s), e.g. 'no space left on device writing /data/x.ckpt'."""
-    cause = _CAUSES.get(exc.errno or -1) or (exc.strerror or str(exc) or type(exc).__name__).strip()
+    """One line: the cause in plain words and the path(s), e.g. 'no space left on device writing /data/x.ckpt'.
+
+    ``action`` ("writing", "reading", ...) goes between the two; without it, causes that only writing meets (a full
+    disk, a read-only file system) say "writing", the others "at"."""
+    cause = _CAUSES.get(exc.errno or -1) or printable(exc.strerror or str(exc) or type(exc).__name__).strip()
     paths = [printable(p) for p in (exc.filename, exc.filename2) if p not in (None, "")]
+    if not action and exc.errno in _WRITE_ONLY:
+        action = "writing"
     where = f" {action} " if action else (" at " if paths else "")
     return cause + (where + " -> ".join(paths) if paths else "")

@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _printable_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -37,15 +38,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, PermissionError) as exc:  # ScanError is a ValueError
-        print(f"smile-vlm {args.command}: error: {printable(exc)}", file=sys.stderr)
-        return 1
+    except ValueError as exc:  # ScanError is a ValueError
+        message = printable(exc)
     except OSError as exc:  # a full disk, a read-only or vanished folder, ...: one line, not a traceback
-        print(f"smile-vlm {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
-        return 1
+        # ours (FileNotFoundError("x: config file not found")) carry no errno and are already a sentence
+        message = describe_os_error(exc) if exc.errno is not None else printable(exc)
     except RecursionError:
-        print(f"smile-vlm {args.command}: error: input nested too deeply", file=sys.stderr)
-        return 1
+        message = "input nested too deeply"
+    print(f"smile-vlm {args.command}: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _printable_streams() -> None:
+    """Let stdout and stderr print any file name: under a UTF-8 locale Python refuses the surrogate escapes of a
+    name that is not valid UTF-8 (UnicodeEncodeError while reporting it); write those as backslash escapes."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (AttributeError, ValueError, OSError):
+                pass
 
 
 if __name__ == "__main__":

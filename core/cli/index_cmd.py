@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.cli.writable import check_writable_file
 from core.datasets import FORMATS, PROTOCOLS, IndexConfig, build_manifest, format_summary
+from core.errors import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     config = IndexConfig(root=Path(args.root), fmt=args.fmt, out=Path(args.out), protocol=args.protocol)
+    check_writable_file(config.out, "manifest")
     result = build_manifest(config)
     protocol = f", protocol {config.protocol}" if config.protocol else ""
-    print(f"{FORMATS[config.fmt]} at {config.root}{protocol}")
-    print(format_summary(result))
-    print(f"wrote {config.out}")
+    # names that are not valid UTF-8 (a skipped folder's) are printed with \xNN escapes
+    print(printable(f"{FORMATS[config.fmt]} at {config.root}{protocol}"))
+    print(printable(format_summary(result)))
+    print(printable(f"wrote {config.out}"))
     return 0

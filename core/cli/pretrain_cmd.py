@@ -110,8 +110,9 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from core.train.pretraining import pretrain
+    from core.cli.writable import check_writable_folder
     from core.config_io import read_json_object
+    from core.train.pretraining import pretrain
     from core.train.pretrain_config import CONFIG_NAME, load_pretrain_config
 
     run_dir = Path(args.out)
@@ -121,6 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         base = read_json_object(saved, "run config")
         base.pop("supervision", None)
     config = load_pretrain_config(args.config, overrides_from_args(args), base=base)
+    check_writable_folder(run_dir, "run folder")
     try:
         summary = pretrain(config, run_dir, resume=args.resume)
     except RuntimeError as exc:  # torch/device failures (out of memory, NCCL, ...)

@@ -105,9 +105,11 @@ def _job(args: argparse.Namespace) -> RenderJob:
 
 def run_job(job: RenderJob) -> int:
     """Render the manifest of ``job``; prints a summary, returns the exit status."""
+    from core.cli.writable import check_writable_folder
     from core.datasets import read_manifest
     from core.render import RenderCache, RenderConfig
 
+    check_writable_folder(job.out, "render cache folder")
     base = RenderConfig.from_json(job.config_file) if job.config_file else RenderConfig.default()
     canonical = base.canonical.replace(orientation=job.orientation, crop=job.crop)
     config = base.replace(yaws=job.yaws, size=job.size, pitch=job.pitch, n_frames=job.n_frames, canonical=canonical)

@@ -121,6 +121,7 @@ def _face_model(cmd: SynthCommand, default: str) -> tuple[str, str | None]:
 
 def run_command(cmd: SynthCommand) -> int:
     """Validate everything, find the model, generate, print a summary."""
+    from core.cli.writable import check_writable_folder
     from core.synth.config import load_config, load_demo_config
     from core.synth.face_models import DEFAULT_FACE_MODEL, load_face_model
     from core.synth.runner import RunConfig, check_output_folder, generate, generate_demo
@@ -135,6 +136,7 @@ def run_command(cmd: SynthCommand) -> int:
         demo = load_demo_config(cmd.settings)
         name, folder = _face_model(cmd, demo.face_model)
         check_output_folder(cmd.out, cmd.overwrite)
+        check_writable_folder(cmd.out)
         model = load_face_model(name, folder)
         manifests = generate_demo(cmd.out, model, demo, seed=cmd.seed, settings=cmd.settings,
                                   overwrite=cmd.overwrite, progress=cmd.progress)
@@ -150,6 +152,7 @@ def run_command(cmd: SynthCommand) -> int:
     run = RunConfig(cmd.kind, cmd.subjects, cmd.out, cmd.seed, cmd.workers, cmd.progress, cmd.overwrite)
     config = load_config(cmd.kind, cmd.settings, _overrides(cmd), face_model=name)
     check_output_folder(cmd.out, cmd.overwrite)
+    check_writable_folder(cmd.out)
     model = load_face_model(name, folder)
     result = generate(run, config, model)
     print(f"{cmd.kind} ({name} face model): {len(result.items)} {'sequences' if cmd.kind in _SEQUENCE_KINDS else 'scans'} "

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.config_io import give_default_mode
 from core.errors import printable
 
 #: The fixed manifest columns, in file order.
@@ -182,6 +183,7 @@ def write_manifest(rows: Iterable[ManifestRow], path: str | os.PathLike[str]) ->
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            give_default_mode(handle.fileno())  # mkstemp's files are private (0o600); a manifest is not
             writer = csv.writer(handle)
             writer.writerow(header)
             for row in rows:

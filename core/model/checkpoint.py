@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.config_io import give_default_mode
 from core.model.config import ModelConfig
 
 FORMAT = "smile-vlm-checkpoint"
@@ -173,6 +174,7 @@ def save_checkpoint(
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            give_default_mode(f.fileno())  # mkstemp's files are private (0o600); a checkpoint is not
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())

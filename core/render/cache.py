@@ -48,6 +48,7 @@ import numpy as np
 
 from core import scans as _scans
 import core.dynamic as _dynamic  # module import: core.dynamic itself imports core.render
+from core.config_io import give_default_mode
 from core.render.cache_index import CacheIndex
 from core.render.cache_run import CacheWriteError, ManifestRun, RenderSummary  # noqa: F401 (re-exported)
 from core.render.claims import Claims
@@ -70,6 +71,7 @@ def _atomic_write(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            give_default_mode(handle.fileno())  # mkstemp's files are private (0o600); a shared cache is not
             write(handle)
         os.replace(tmp, path)
     except BaseException:

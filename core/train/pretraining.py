@@ -223,6 +223,7 @@ class _Trainer:
     def _prepare_cache(self, rows: list[ManifestRow]):
         """Render the rows missing from the cache (rank 0; already cached rows cost a stat each), then agree on
         the usable rows: returns (cache, indices of the rendered rows, [(path, reason)] of the failed ones)."""
+        from core.errors import describe_os_error
         from core.render import RenderCache
 
         cache_dir = Path(self.config.cache) if self.config.cache else self.run_dir.parent / "cache"
@@ -235,7 +236,8 @@ class _Trainer:
                     print(f"render cache {cache_dir}: {summary.format()}", flush=True)
                 outcome = (None, [tuple(f) for f in summary.failed])
             except (ValueError, OSError, RuntimeError) as exc:
-                outcome = (f"{cache_dir}: preparing the render cache failed: {exc}", [])
+                why = describe_os_error(exc) if isinstance(exc, OSError) and exc.errno is not None else exc
+                outcome = (f"{cache_dir}: preparing the render cache failed: {why}", [])
         outcome = broadcast_object(outcome, self.info, self.device)  # type: ignore[assignment]
         error, failed = outcome
         if error:

@@ -78,3 +78,18 @@ def test_write_bytes_atomic_leaves_nothing_half_written(tmp_path, monkeypatch):
         write_bytes_atomic(target, b"new content")
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(target)
     assert target.read_bytes() == b"old" and sorted(p.name for p in target.parent.iterdir()) == ["S001_HA01.wrl"]
+
+
+def test_atomic_files_get_the_mode_open_would_give(tmp_path):
+    """mkstemp makes private (0o600) files: an atomically written manifest or config must be readable like any other
+    file the user writes (0o666 less the umask), e.g. by the group sharing a data set."""
+    import os
+    import stat
+
+    from core.config_io import FILE_MODE, write_json_atomic
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert FILE_MODE == 0o666 & ~mask
+    path = write_json_atomic(tmp_path / "c.json", {"a": 1})
+    assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE

@@ -14,7 +14,11 @@ def test_printable_escapes_what_is_not_utf8():
 
 def test_os_errors_become_the_cause_and_the_path():
     assert describe_os_error(OSError(errno.ENOSPC, "No space left on device", "/d/x.ckpt")) == (
-        "no space left on device at /d/x.ckpt"
+        "no space left on device writing /d/x.ckpt"  # only writing meets a full disk
+    )
+    assert describe_os_error(PermissionError(errno.EACCES, "Permission denied", "/d/x")) == "permission denied at /d/x"
+    assert describe_os_error(OSError(errno.EACCES, "Permission denied", "/d/\udcff"), "reading") == (
+        "permission denied reading /d/\\xff"
     )
     assert describe_os_error(OSError(errno.EROFS, "Read-only file system", "/ro/out"), "writing") == (
         "read-only file system writing /ro/out"
