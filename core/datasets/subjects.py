@@ -24,7 +24,7 @@ def _synthetic_origin(folder: Path) -> str:
         if info.is_file():
             try:
                 data = json.loads(info.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
                 return "synthetic"
             model = data.get("face_model") or (data.get("model") or {}).get("face_model") or "sfm"
             return f"{model}-seed{data.get('seed', '?')}"

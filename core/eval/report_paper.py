@@ -41,7 +41,7 @@ def load_paper_results(path: str | os.PathLike[str] | None = None) -> dict[str, 
             return {}
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         return {}
     return data if isinstance(data, dict) else {}
 

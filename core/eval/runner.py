@@ -103,7 +103,7 @@ def read_result(path: Path, key: str) -> dict | None:
     """The stored result at ``path`` when it is complete and has ``key``; None otherwise."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply
         return None
     if not isinstance(data, dict) or data.get("key") != key or "metrics" not in data:
         return None

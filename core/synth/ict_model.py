@@ -257,7 +257,7 @@ def _convert(folder: Path, sums: Mapping[str, str], hint: str) -> IctModel:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
         names = [str(n) for n in meta["expressions"]]
         marks = np.asarray(meta["idx_to_landmark_verts"], dtype=np.int64)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ModelFileError(json_path, f"cannot read expressions/idx_to_landmark_verts ({exc!r}); {hint}") from None
     _check(json_path, marks.shape == (68,) and marks.min() >= 0 and marks.max() < N_SKIN,
            f"idx_to_landmark_verts must be 68 vertex indices in [0, {N_SKIN})", hint)

@@ -96,6 +96,8 @@ def read_log(path: str | os.PathLike[str]) -> list[dict]:
             if number >= len(lines) - 1:
                 break
             raise ValueError(f"{src}: line {number}: not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ValueError(f"{src}: line {number}: JSON nested too deeply to be a log event") from None
         if not isinstance(record, dict) or "event" not in record:
             raise ValueError(f"{src}: line {number}: not a log event object")
         events.append(record)

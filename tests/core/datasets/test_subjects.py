@@ -25,3 +25,9 @@ def test_synthetic_subjects_carry_their_face_model_and_seed(tmp_path):
     assert keys == ["bu3dfe/F0001@ict-seed1", "bu3dfe/F0001@sfm-seed1", "bu3dfe/F0001@ict-seed2"]
     rows = [_row(tmp_path / "a" / "F0001" / f"F0001_{c}04WH_F3D.wrl") for c in ("HA", "SA")]
     assert subject_keys(rows) == ["bu3dfe/F0001@ict-seed1"]
+
+
+def test_a_synth_record_nested_too_deeply_is_just_synthetic(tmp_path):
+    (tmp_path / "F0001").mkdir()
+    (tmp_path / "synth.json").write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    assert subject_key(_row(tmp_path / "F0001" / "F0001_HA04WH_F3D.wrl")) == "bu3dfe/F0001@synthetic"

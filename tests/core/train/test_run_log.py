@@ -28,3 +28,11 @@ def test_truncated_last_line_skipped_bad_middle_line_reported(tmp_path):
     path.write_text('{"event": "st\n' + json.dumps({"event": "start"}) + "\n")
     with pytest.raises(ValueError, match="log.jsonl: line 1"):
         read_log(path)
+
+
+def test_a_line_nested_too_deeply_is_named(tmp_path):
+    """RecursionError from the JSON parser becomes a ValueError naming the file and line (issue 14, item 3)."""
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"event": "start"}\n' + '{"a":' * 100_000 + "1" + "}" * 100_000 + '\n{"event": "end"}\n')
+    with pytest.raises(ValueError, match=r"log.jsonl: line 2: JSON nested too deeply"):
+        read_log(path)
