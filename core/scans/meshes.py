@@ -19,6 +19,7 @@ mesh at all) becomes a :class:`ScanError` naming the file.
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 from pathlib import Path
@@ -50,34 +51,57 @@ def read_trimesh(path: str | Path) -> Scan:
         loaded = trimesh.load(str(path), file_type=file_type, process=False, maintain_order=True)
     except Exception as exc:  # trimesh raises many kinds of errors on malformed files
         raise ScanError(path, f"not a readable {file_type.upper()} file ({type(exc).__name__}: {exc})") from None
-    parts = list(loaded.geometry.values()) if isinstance(loaded, trimesh.Scene) else [loaded]
+    meshes, clouds = _split(list(loaded.geometry.values()) if isinstance(loaded, trimesh.Scene) else [loaded])
+    del loaded
+    if not meshes and not clouds:
+        raise ScanError(path, f"no mesh or point data in this {file_type.upper()} file")
+    v, f = _arrays(meshes, clouds, file_type == "stl")
+    # trimesh's meshes hold reference cycles (their caches), so what they hold besides v and f (float64 vertices,
+    # the file's raw data) would wait for the cyclic collector: freed now, before the scan is merged, capped or
+    # rendered
+    del meshes, clouds
+    gc.collect()
+    if f is not None and file_type == "stl":
+        v, f = _merge_identical_vertices(v, f)
+    return Scan(v, f, str(path))
+
+
+def _split(parts: list) -> tuple[list, list[np.ndarray]]:
+    """(trimesh meshes with triangles, point arrays of the rest) of a loaded file's geometry."""
+    import trimesh
+
     meshes, clouds = [], []
     for g in parts:
         if isinstance(g, trimesh.Trimesh) and len(g.faces):
             meshes.append(g)
         elif isinstance(g, (trimesh.Trimesh, trimesh.PointCloud)) and len(g.vertices):
             clouds.append(np.asarray(g.vertices))
-    del loaded, parts  # what is not kept below is freed as soon as possible
-    if meshes:  # loose points beside a mesh are not part of the surface
-        if len(meshes) == 1:  # the usual case: trimesh's arrays as they are, no copies
-            v, f = np.asarray(meshes[0].vertices), np.asarray(meshes[0].faces, dtype=np.int64)
-        else:
-            vertices, faces, offset = [], [], 0
-            for m in meshes:
-                vertices.append(np.asarray(m.vertices))
-                faces.append(np.asarray(m.faces, dtype=np.int64) + offset)
-                offset += len(m.vertices)
-            v, f = np.concatenate(vertices), np.concatenate(faces)
-        if file_type == "stl":
-            v, f = _merge_identical_vertices(v, f)
-        return Scan(v, f, str(path))
-    if not clouds:
-        raise ScanError(path, f"no mesh or point data in this {file_type.upper()} file")
-    return Scan(np.concatenate(clouds), None, str(path))
+    return meshes, clouds
+
+
+def _arrays(meshes: list, clouds: list[np.ndarray], as_float32: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(vertices, faces) of trimesh's meshes (loose points beside a mesh are not part of the surface), else (points,
+    None). One mesh: trimesh's arrays as they are, no copies (vertices as float32 with ``as_float32``)."""
+    if not meshes:
+        return np.concatenate(clouds), None
+    if len(meshes) == 1:
+        v, f = np.asarray(meshes[0].vertices), np.asarray(meshes[0].faces, dtype=np.int64)
+    else:
+        vertices, faces, offset = [], [], 0
+        for m in meshes:
+            vertices.append(np.asarray(m.vertices))
+            faces.append(np.asarray(m.faces, dtype=np.int64) + offset)
+            offset += len(m.vertices)
+        v, f = np.concatenate(vertices), np.concatenate(faces)
+    if as_float32:
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = v.astype(np.float32)
+    return v, f
 
 
 def _merge_identical_vertices(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge vertices with exactly equal coordinates, keeping first-occurrence order; faces re-indexed."""
+    """Merge vertices with exactly equal coordinates (as the Scan stores them, float32: what a binary STL holds),
+    keeping first-occurrence order; faces re-indexed. Given float32, the sort takes half the memory."""
     unique, first, inverse = np.unique(vertices, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)

@@ -66,6 +66,8 @@ _UNSUPPORTED_NODE = re.compile(
 _NOT_FLOAT = re.compile(r"[^0-9eE+\-., \t\n\r\x0c]")
 # Fast checks (bytes.translate deleting the allowed bytes leaves nothing); the regexes above find the culprit.
 _FLOAT_BYTES = b"0123456789eE+-., \t\n\r\x0c"
+_SIGNS, _SPACES = ("-", "+"), " \t\n\r\x0c"
+_INT64 = np.iinfo(np.int64)
 _INT_BYTES = b"0123456789+-, \t\n\r\x0c"
 # A node's opening: its type name before "{" (in the outline, where strings and comments are blanked).
 _NODE_OPENING = re.compile(rf"({_NAME})\s*\{{")
@@ -99,8 +101,7 @@ class _FaceSet:
 def read_wrl(path: str | Path) -> Scan:
     """Read a VRML 2.0 mesh: vertices (V, 3) as stored, fan-triangulated faces (see the module docstring)."""
     path = Path(path)
-    data = path.read_bytes()
-    text = _check_text(data, path)
+    text = _check_text(path.read_bytes(), path)  # the bytes are not kept: the text is all that is needed
     coordinates, face_sets = _preparse(text, path)
     return _assemble(coordinates, face_sets, path)
 
@@ -276,18 +277,32 @@ def _parse_floats(content: str, path: Path, line: int) -> np.ndarray:
         before, after = re.search(r"[^\s,]*\Z", content[: bad.start()]), re.match(r"[^\s,]*", content[bad.start() :])
         token = before[0] + after[0]
         raise ScanError(path, f"non-numeric coordinate {token!r} in the point list at line {line}")
-    tokens = content.replace(",", " ").split()
-    if len(tokens) % 3:
-        raise ScanError(path, f"the point list at line {line} has {len(tokens)} numbers, not a multiple of 3")
     try:
-        values = np.array(tokens, dtype=np.float64)
+        values = _numbers(content, np.float64)
     except ValueError as exc:
         raise ScanError(path, f"malformed number in the point list at line {line} ({exc})") from None
+    if len(values) % 3:
+        raise ScanError(path, f"the point list at line {line} has {len(values)} numbers, not a multiple of 3")
     points = values.reshape(-1, 3)
     with np.errstate(over="ignore"):
         if not np.all(np.isfinite(points.astype(np.float32))):
             raise ScanError(path, f"the point list at line {line} has a coordinate outside the float32 range")
     return points
+
+
+def _numbers(content: str, dtype: type) -> np.ndarray:
+    """The numbers of a list's ``content`` (separated by whitespace or commas) as a 1-D ``dtype`` array; ValueError
+    when a token is not one number. numpy parses the text itself: no list of token strings (20 million indices
+    took 1 GB that way)."""
+    text = content.replace(",", " ")
+    if not text or text.isspace():
+        return np.zeros(0, dtype=dtype)
+    if text.endswith(_SIGNS) or any(sign + space in text for sign in _SIGNS for space in _SPACES):
+        raise ValueError("a sign without digits")  # numpy reads "- 5" as -5, and a last "-" as 0
+    values = np.fromstring(text, dtype=dtype, sep=" ")
+    if dtype is np.int64 and values.size and (values.max() == _INT64.max or values.min() == _INT64.min):
+        raise ValueError("an integer outside the 64-bit range")  # numpy clamps those
+    return values
 
 
 def _face_set_coordinate(
@@ -315,8 +330,8 @@ def _face_set_index(outline: _Outline, start: int, end: int, path: Path, line: i
     if content.encode("latin-1").translate(None, _INT_BYTES):
         raise ScanError(path, f"non-integer value in the coordIndex list of the IndexedFaceSet at line {line}")
     try:
-        return np.array(content.replace(",", " ").split(), dtype=np.int64)
-    except (ValueError, OverflowError):
+        return _numbers(content, np.int64)
+    except ValueError:
         raise ScanError(path, f"malformed integer in the coordIndex of the IndexedFaceSet at line {line}") from None
 
 

@@ -155,3 +155,23 @@ def test_malformed_mesh_or_cloud_raises_scanerror_naming_the_file(tmp_path, name
     with pytest.raises(ScanError) as err:
         load(path)
     assert path.name in str(err.value)
+
+
+@pytest.mark.parametrize("ext", [".ply", ".stl"])
+def test_nothing_of_trimesh_outlives_the_read(tmp_path, mesh, ext):
+    """trimesh's meshes hold reference cycles; what they hold (float64 vertices, the file's raw data) is freed when
+    the read returns, not whenever the cyclic collector next runs (150 MB of a 2.6-million-vertex PLY)."""
+    import gc
+
+    from trimesh.caching import TrackedArray
+
+    path = tmp_path / f"face{ext}"
+    trimesh.Trimesh(*mesh, process=False).export(path)
+    gc.collect()  # the mesh written just now
+    gc.disable()
+    try:
+        scan = load(path)
+        alive = [o for o in gc.get_objects() if isinstance(o, (trimesh.Trimesh, TrackedArray))]
+    finally:
+        gc.enable()
+    assert scan.n_vertices > 0 and alive == []
