@@ -11,7 +11,7 @@ import sys
 from core.errors import describe_os_error, printable
 
 # Subcommand modules, in the order they appear in --help.
-COMMANDS = ["index", "render", "synth", "pretrain", "build-model", "predict", "app", "benchmark"]
+COMMANDS = ["index", "render", "synth", "pretrain", "build-model", "predict", "explain", "app", "benchmark"]
 
 
 def build_parser() -> argparse.ArgumentParser:
