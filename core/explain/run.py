@@ -63,6 +63,8 @@ def explain(config: ExplainConfig) -> tuple[VertexSaliency, Path]:
 
     if not Path(config.path).exists():
         raise FileNotFoundError(f"{config.path}: no such file or folder")
+    if not Path(config.out).resolve().parent.is_dir():  # said before the model loads, not after the work
+        raise FileNotFoundError(f"{config.out}: its folder does not exist")
     checkpoint = config.checkpoint if config.checkpoint is not None else default_checkpoint()
     analyzer = Analyzer(checkpoint, prompts=config.prompts, device=config.device, canonical=config.canonical or None)
     result = saliency(analyzer, config.path, config.class_name)

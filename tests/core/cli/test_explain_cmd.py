@@ -68,6 +68,7 @@ def test_a_sequence_to_png_explains_the_predicted_class(inputs, tmp_path, capsys
     (["{root}/missing.obj", "--out", "{tmp}/x.ply"], ["missing.obj", "no such file"]),
     (["{root}/broken.obj", "--out", "{tmp}/x.png"], ["broken.obj"]),
     (["{root}/scan.obj", "--out", "{tmp}/x.jpg"], ["x.jpg", ".ply or a .png"]),
+    (["{root}/scan.obj", "--out", "{tmp}/no/such/folder/x.png"], ["x.png", "folder does not exist"]),
 ])
 def test_errors_are_one_line_naming_the_file(inputs, tmp_path, capsys, args, words):
     root, ckpt = inputs
