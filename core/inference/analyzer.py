@@ -269,6 +269,20 @@ class Analyzer:
             face=face,
         )
 
+    def score_views(self, views: np.ndarray) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        """Score N sets of views at once: views (N, V, S, S, 3) uint8 -> (labels, probabilities (N, C) float64,
+        view weights (N, V) float64), each row as :meth:`analyze_views` would give it (one prompt set for all)."""
+        views = np.asarray(views)
+        if views.dtype != np.uint8 or views.ndim != 5 or views.shape[-1] != 3 or min(views.shape[:2]) < 1:
+            raise ValueError(f"views must be uint8 (N, V, S, S, 3), got {views.dtype} {views.shape}")
+        with self._lock:
+            prompt_set, class_emb = self._classes
+        x = views_to_tensor(views)  # (N, V, 3, S, S)
+        with torch.inference_mode():
+            z_fused, weights = self.model.fuse(self.model.encode_views(x.to(self.device)))
+            probs = zero_shot_probabilities(zero_shot_similarities(z_fused, class_emb), self.tau * self.temperature)
+        return prompt_set.labels, probs.double().cpu().numpy(), weights.double().cpu().numpy()
+
     def render(self, x: str | os.PathLike[str] | Scan | Sequence[Scan]) -> tuple[np.ndarray, str]:
         """(views (V, S, S, 3) uint8, source) of a scan/sequence path, a Scan or a list of Scans."""
         views, source, _ = self.render_with_face(x)
