@@ -140,3 +140,55 @@ def test_orientation_and_no_crop_reach_the_analyzer(inputs, monkeypatch):
     assert legacy.render_config.canonical.orientation == "none"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt), "--orientation", "sideways"])
+
+
+def test_per_frame_json_gives_each_input_a_frames_list(inputs, capsys):
+    root, ckpt = inputs
+    paths = [str(root / "seq.npz"), str(root / "seqdir"), str(root / "scan.obj")]
+    code = main(["predict", *paths, "--checkpoint", str(ckpt), "--json", "--per-frame", "--device", "cpu"])
+    seq, folder, scan = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert code == 0
+    assert set(seq) == {"path", "probabilities", "view_weights", "top", "face", "window", "frames", "events"}
+    assert seq["window"] == "cumulative" and [f["frame"] for f in seq["frames"]] == [0, 1, 2]
+    for entry in seq["frames"]:
+        assert list(entry["probabilities"]) == list(seq["probabilities"])
+        assert sum(entry["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert entry["window"] == [0, entry["frame"]] and entry["top"] in entry["probabilities"]
+    assert seq["frames"][-1]["probabilities"] == seq["probabilities"]  # the last cumulative window: the sequence
+    main(["predict", str(root / "seq.npz"), "--checkpoint", str(ckpt), "--json", "--device", "cpu"])
+    one_shot = json.loads(capsys.readouterr().out)
+    assert all(seq["probabilities"][k] == pytest.approx(v, abs=1e-4) for k, v in one_shot["probabilities"].items())
+    assert len(folder["frames"]) == 3 and folder["top"] in folder["probabilities"]
+    assert len(scan["frames"]) == 1 and scan["frames"][0]["pooled"] == 1 and scan["events"] is None
+
+
+def test_per_frame_csv_and_table_and_last_k_windows(inputs, capsys):
+    import csv
+    import io
+
+    root, ckpt = inputs
+    (root / "broken.obj").write_bytes(b"\x00 garbage")
+    paths = [str(root / "seq.npz"), str(root / "broken.obj")]
+    code = main(["predict", *paths, "--checkpoint", str(ckpt), "--csv", "--per-frame", "--window", "2",
+                 "--device", "cpu"])
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert code == 1 and len(rows) == 4
+    assert [(r["frame"], r["window_start"], r["window_end"], r["pooled"]) for r in rows[:3]] == [
+        ("0", "0", "0", "1"), ("1", "0", "1", "2"), ("2", "1", "2", "2")]
+    assert list(rows[0])[6:] == ["happiness", "sadness", "surprise", "anger", "disgust", "fear", "error"]
+    assert rows[3]["path"] == str(root / "broken.obj") and "broken.obj" in rows[3]["error"]
+    code = main(["predict", str(root / "seq.npz"), "--checkpoint", str(ckpt), "--per-frame", "--device", "cpu"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0 and "happiness" in out[0] and "seq.npz" in out[1]
+    assert [line.split()[:2] for line in out[2:5]] == [["frame", "0"], ["frame", "1"], ["frame", "2"]]
+    assert "apex" in out[5]
+
+
+def test_per_frame_options_are_checked(inputs, capsys):
+    root, ckpt = inputs
+    base = ["predict", str(root / "seq.npz"), "--checkpoint", str(ckpt), "--device", "cpu"]
+    assert main([*base, "--csv"]) == 1 and "--csv needs --per-frame" in capsys.readouterr().err
+    assert main([*base, "--window", "4"]) == 1 and "--window needs --per-frame" in capsys.readouterr().err
+    assert main([*base, "--per-frame", "--window", "1"]) == 1 and "K >= 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, "--per-frame", "--json", "--csv"])
