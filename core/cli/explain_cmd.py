@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from core.cli.canonical_args import add_canonical_args, canonical_changes
-from core.explain.run import ExplainConfig, explain, summary_line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # torch is imported here, when explain runs, not when any smile-vlm command starts
+    from core.explain.run import ExplainConfig, explain, summary_line
+
     config = ExplainConfig(path=args.path, out=args.out, class_name=args.class_name, checkpoint=args.checkpoint,
                            prompts=args.prompts, device=args.device, **canonical_changes(args))
     result, written = explain(config)

@@ -7,10 +7,7 @@ import sys
 
 from core.cli.canonical_args import add_canonical_args, canonical_changes
 from core.config_io import strict_json
-from core.inference.frame_export import frames_csv
-from core.inference.frame_predict import json_record, predict_frames, table_rows
 from core.inference.frames import FrameWindow
-from core.inference.predict import PredictConfig, build_analyzer, predict, table_header, table_row, table_warning
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # torch is imported here, when predict runs, not when any smile-vlm command starts
+    from core.inference.predict import PredictConfig, build_analyzer, predict, table_header, table_row, table_warning
+
     if (args.csv or args.window != "cumulative") and not args.per_frame:
         raise ValueError(f"{'--csv' if args.csv else '--window'} needs --per-frame")
     window = FrameWindow.parse(args.window)  # a bad window is refused before the model loads
@@ -79,7 +79,12 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _run_per_frame(config: PredictConfig, analyzer, window: FrameWindow, form: str) -> int:
+def _run_per_frame(config, analyzer, window: FrameWindow, form: str) -> int:
+    """config: a core.inference.predict.PredictConfig; analyzer: its Analyzer."""
+    from core.inference.frame_export import frames_csv
+    from core.inference.frame_predict import json_record, predict_frames, table_rows
+    from core.inference.predict import table_header
+
     labels = analyzer.labels
     if form == "table":
         print(table_header(labels))

@@ -120,13 +120,13 @@ def test_orientation_flag_gives_each_input_a_face_object_and_a_warning(inputs, c
 
 
 def test_orientation_and_no_crop_reach_the_analyzer(inputs, monkeypatch):
-    import core.cli.predict_cmd as predict_cmd
+    import core.inference.predict as predict_module
     from core.cli import build_parser
-    from core.inference.predict import build_analyzer
+    from core.inference.predict import PredictConfig, build_analyzer
 
     root, ckpt = inputs
     seen = []
-    monkeypatch.setattr(predict_cmd, "predict", lambda config, analyzer: seen.append((config, analyzer)) or iter(()))
+    monkeypatch.setattr(predict_module, "predict", lambda config, analyzer: seen.append((config, analyzer)) or iter(()))
     args = build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt), "--orientation", "z-up",
                                       "--no-crop", "--device", "cpu"])
     assert (args.orientation, args.crop) == ("z-up", False)
@@ -136,7 +136,7 @@ def test_orientation_and_no_crop_reach_the_analyzer(inputs, monkeypatch):
     assert analyzer.render_config.canonical.orientation == "z-up" and not analyzer.render_config.canonical.crop
     defaults = build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt)])
     assert (defaults.orientation, defaults.crop) == (None, None)
-    legacy = build_analyzer(predict_cmd.PredictConfig(paths=("x.obj",), checkpoint=str(ckpt), device="cpu"))
+    legacy = build_analyzer(PredictConfig(paths=("x.obj",), checkpoint=str(ckpt), device="cpu"))
     assert legacy.render_config.canonical.orientation == "none"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["predict", "x.obj", "--checkpoint", str(ckpt), "--orientation", "sideways"])
@@ -192,3 +192,16 @@ def test_per_frame_options_are_checked(inputs, capsys):
     assert main([*base, "--per-frame", "--window", "1"]) == 1 and "K >= 2" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*base, "--per-frame", "--json", "--csv"])
+
+
+def test_starting_a_command_does_not_import_torch():
+    """Every smile-vlm command registers all parsers at start-up: none of them may pull torch in (~4 s)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib, core.cli as c\n"
+            "[importlib.import_module('core.cli.' + n.replace('-', '_') + '_cmd') for n in c.COMMANDS]\n"
+            "c.build_parser()\n"
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

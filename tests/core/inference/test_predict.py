@@ -3,8 +3,8 @@ import json
 import pytest
 import trimesh
 
-from core.inference import PredictConfig, PredictionRecord, predict
-from core.inference.predict import table_header, table_row, table_warning
+from core.inference import PredictConfig, PredictionRecord
+from core.inference.predict import predict, table_header, table_row, table_warning
 
 from .conftest import face
 
