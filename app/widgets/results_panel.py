@@ -15,24 +15,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from app.widgets.probability_chart import ProbabilityChart
 from core.inference.uncertainty import Uncertainty, face_caution_text, low_confidence_text
 from core.scans.canonical import FaceFlag
 
-ROW_HEIGHT = 22
-TOP_COLOUR = QColor("#2f7ed8")
-BAR_COLOUR = QColor("#9db9d8")
 DASH = "\u2014"
 WARNING_STYLE = ("background:#ffb000; color:#1e1e1e; border:1px solid #b37b00; border-radius:4px; padding:6px; "
                  "font-weight:bold")
@@ -45,73 +41,18 @@ def short_name(path: str) -> str:
     return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
-class ProbabilityChart(QWidget):
-    """Horizontal bars, most probable first, each labelled with its class and percentage."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._items: list[tuple[str, float]] = []
-        self._stale = False
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
-
-    def set_probabilities(self, probabilities: Mapping[str, float]) -> None:
-        self._items = sorted(((str(k), float(v)) for k, v in probabilities.items()), key=lambda kv: -kv[1])
-        self._stale = False
-        self.updateGeometry()
-        self.update()
-
-    def set_stale(self, stale: bool) -> None:
-        """Grey the bars out while a new result is on its way."""
-        self._stale = stale
-        self.update()
-
-    def items(self) -> list[tuple[str, float]]:
-        return list(self._items)
-
-    def sizeHint(self) -> QSize:
-        return QSize(260, max(1, len(self._items)) * ROW_HEIGHT + 4)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(160, max(1, len(self._items)) * ROW_HEIGHT + 4)
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.Antialiasing)
-        metrics = QFontMetrics(self.font())
-        label_w = max((metrics.horizontalAdvance(label) for label, _ in self._items), default=0) + 10
-        label_w = min(label_w, self.width() // 2)
-        value_w = metrics.horizontalAdvance("100.0 %") + 8
-        bar_w = max(10, self.width() - label_w - value_w)
-        for row, (label, p) in enumerate(self._items):
-            y = 2 + row * ROW_HEIGHT
-            text_rect = QRectF(0, y, label_w - 6, ROW_HEIGHT - 4)
-            painter.setPen(self.palette().text().color())
-            painter.drawText(text_rect, Qt.AlignRight | Qt.AlignVCenter,
-                             metrics.elidedText(label, Qt.ElideRight, int(text_rect.width())))
-            colour = QColor(TOP_COLOUR if row == 0 else BAR_COLOUR)
-            if self._stale:
-                colour.setAlpha(90)
-            painter.setPen(Qt.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 18))
-            painter.drawRoundedRect(QRectF(label_w, y + 3, bar_w, ROW_HEIGHT - 10), 3, 3)
-            painter.setBrush(colour)
-            painter.drawRoundedRect(QRectF(label_w, y + 3, max(1.0, bar_w * p), ROW_HEIGHT - 10), 3, 3)
-            painter.setPen(self.palette().text().color())
-            painter.drawText(QRectF(label_w + bar_w + 4, y, value_w, ROW_HEIGHT - 4),
-                             Qt.AlignLeft | Qt.AlignVCenter, f"{100 * p:.1f} %")
-        painter.end()
-
-
 class ResultsPanel(QWidget):
     """set_result(...) / set_pending(...) / clear(); batch_started / batch_progress / batch_finished.
 
-    Signals: exportRequested (the current result), batchFolderRequested, batchManifestRequested, cancelRequested.
+    Signals: exportRequested (the current result), batchFolderRequested, batchManifestRequested, cancelRequested,
+    classClicked(str) (a class's bar was clicked).
     """
 
     exportRequested = Signal()
     batchFolderRequested = Signal()
     batchManifestRequested = Signal()
     cancelRequested = Signal()
+    classClicked = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -184,6 +125,7 @@ class ResultsPanel(QWidget):
         self.folder_button.clicked.connect(self.batchFolderRequested)
         self.manifest_button.clicked.connect(self.batchManifestRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
+        self.chart.classClicked.connect(self.classClicked)
         self._probabilities: dict[str, float] = {}
 
     # ------------------------------------------------------------------------------------------------ result
