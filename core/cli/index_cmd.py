@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core.cli.writable import check_writable_file
 from core.datasets import FORMATS, PROTOCOLS, IndexConfig, build_manifest, format_summary
+from core.datasets.detect import AUTO, detect_layout
 from core.errors import printable
 
 
@@ -16,11 +17,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="index a dataset into a manifest CSV",
         description=(
             "Index the official layout of a dataset (or a user CSV with path, subject, label columns) "
-            "into a manifest CSV. Paths in the manifest are relative to its folder when under it."
+            "into a manifest CSV. Paths in the manifest are relative to its folder when under it. --format auto "
+            "detects the layout (BU-3DFE, BU-4DFE, Bosphorus, BP4D) from the file and folder names and says in "
+            "one sentence why when it cannot."
         ),
     )
     p.add_argument("root", metavar="DIR", help="dataset root folder (for --format csv: the CSV file)")
-    p.add_argument("--format", dest="fmt", required=True, choices=list(FORMATS), help="dataset layout")
+    p.add_argument("--format", dest="fmt", required=True, choices=[AUTO, *FORMATS],
+                   help="dataset layout, or auto to detect it")
     p.add_argument(
         "--protocol",
         choices=list(PROTOCOLS),
@@ -32,8 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = IndexConfig(root=Path(args.root), fmt=args.fmt, out=Path(args.out), protocol=args.protocol)
-    check_writable_file(config.out, "manifest")
+    fmt = args.fmt
+    check_writable_file(Path(args.out), "manifest")
+    if fmt == AUTO:
+        detection = detect_layout(args.root)
+        if detection.fmt is None:
+            raise ValueError(detection.message)
+        print(printable(detection.message))
+        fmt = detection.fmt
+    config = IndexConfig(root=Path(args.root), fmt=fmt, out=Path(args.out), protocol=args.protocol)
     result = build_manifest(config)
     protocol = f", protocol {config.protocol}" if config.protocol else ""
     # names that are not valid UTF-8 (a skipped folder's) are printed with \xNN escapes

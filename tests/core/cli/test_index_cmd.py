@@ -41,6 +41,28 @@ def test_index_end_to_end(tmp_path: Path, capsys):
     assert out.read_text(encoding="utf-8").splitlines()[1].startswith("BP4D/F001/T1,")
 
 
+def test_format_auto_detects_the_layout(tmp_path: Path, capsys):
+    root = make_bp4d(tmp_path / "BP4D")
+    out = tmp_path / "auto.csv"
+    assert main(["index", str(root), "--format", "auto", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "detected the BP4D" in printed and "4 rows, 2 subjects" in printed
+    assert {(r.subject, r.code) for r in read_manifest(out)} == {
+        (s, t) for s in ("F001", "M002") for t in ("T1", "T8")}
+
+
+def test_format_auto_says_why_it_cannot_detect(tmp_path: Path, capsys):
+    root = tmp_path / "scans"
+    root.mkdir()
+    for name in ("a.obj", "b.obj", "c.ply"):
+        (root / name).write_bytes(b"")
+    out = tmp_path / "none.csv"
+    assert main(["index", str(root), "--format", "auto", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no known data-set layout" in err[0] and "scans" in err[0]
+    assert not out.exists()
+
+
 def test_protocol_for_wrong_format_is_an_error(tmp_path: Path, capsys):
     root = make_bp4d(tmp_path / "BP4D")
     out = tmp_path / "m.csv"
