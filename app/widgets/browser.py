@@ -19,7 +19,6 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets.column_flow import ColumnFlowLayout
 from core.datasets import FORMATS, ManifestRow
 from core.datasets.detect import AUTO, LAYOUTS
 
@@ -136,7 +136,8 @@ class BrowserPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        top = QHBoxLayout()
+        top = ColumnFlowLayout(max_columns=3, preferred_columns=3)  # wraps in a narrow dock instead of scrolling
+        top.setSpacing(6)
         self.format_box = QComboBox()
         self.format_box.addItem("Auto-detect", AUTO)
         for key in LAYOUTS:

@@ -1,4 +1,4 @@
-"""Issue 14, item 12: the Training and Prompts panels fit the window. At 1280 x 800 every named control of both panels
+"""Issue 14, item 12: the Training, Prompts and Browser panels fit the window. At 1280 x 800 every named control of both panels
 is on screen in full once its page is chosen (clipped by no ancestor, behind no scroll bar, its text not cut, over no
 other control); at 1024 x 768 the window still fits (its minimum width is at most 1024) and every control is reached
 with at most one scroll area, which never scrolls sideways.
@@ -28,11 +28,14 @@ TRAINING = ("data_edit", "browse_button", "preset_combo", "subjects_spin", "gene
             "runs_table", "refresh_button", "output_view", "config_view")
 PROMPTS = ("name_edit", "tree", "prompt_edit", "add_prompt_button", "class_edit", "add_class_button", "remove_button",
            "defaults_combo", "reset_button", "file_label")
+BROWSER = ("format_box", "dataset_button", "manifest_button", "filter_edit", "table", "status")
 
 
 def controls(window: MainWindow, panel: str) -> dict:
     if panel == "training":
         return {name: getattr(window.training, name) for name in TRAINING}
+    if panel == "browser":
+        return {name: getattr(window.browser, name) for name in BROWSER}
     editor = window.prompt_editor
     found = {name: getattr(editor, name) for name in PROMPTS}
     found.update({f"action {text}": button for text, button in editor.action_buttons.items()})
@@ -94,7 +97,7 @@ def related(a, b) -> bool:
     return a.isAncestorOf(b) or b.isAncestorOf(a)
 
 
-@pytest.mark.parametrize("panel", ["training", "prompts"])
+@pytest.mark.parametrize("panel", ["training", "prompts", "browser"])
 def test_every_control_is_in_full_view_at_1280x800(window, panel):
     window.resize(1280, 800)
     window.show_panel(panel)
@@ -116,7 +119,7 @@ def test_every_control_is_in_full_view_at_1280x800(window, panel):
                 assert not rect.intersects(in_window(other, window)), f"{name} overlaps {other_name}"
 
 
-@pytest.mark.parametrize("panel", ["training", "prompts"])
+@pytest.mark.parametrize("panel", ["training", "prompts", "browser"])
 def test_the_window_fits_1024x768_and_every_control_is_reachable(window, panel):
     assert window.minimumSizeHint().width() <= 1024
     window.resize(1024, 768)
