@@ -285,9 +285,13 @@ class ViewerWidget(QWidget):
 
     @staticmethod
     def _describe(scan: Scan) -> str:
+        """One line: kind and size, and the size as stored when reading capped it (core.scans.limits)."""
+        capped = scan.decimated_from
         if scan.is_point_cloud:
-            return f"point cloud, {scan.n_vertices:,} points"
-        return f"mesh, {scan.n_vertices:,} vertices, {len(scan.faces):,} triangles"
+            was = f" (thinned from {capped[0]:,})" if capped else ""
+            return f"point cloud, {scan.n_vertices:,} points{was}"
+        was = f" (decimated from {capped[0]:,} vertices, {capped[1]:,} triangles)" if capped else ""
+        return f"mesh, {scan.n_vertices:,} vertices, {len(scan.faces):,} triangles{was}"
 
     def _build(self, scan: Scan) -> None:
         if self.actor is not None:

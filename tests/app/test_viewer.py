@@ -33,6 +33,17 @@ def test_mesh_and_point_cloud_are_drawn(viewer):
     assert len(viewer.plotter.actors) == 1  # the previous scan's actor was removed
 
 
+def test_the_info_line_says_when_reading_capped_the_scan(viewer):
+    scan = face(0.1)
+    capped = Scan(scan.vertices, scan.faces, "dense.ply", decimated_from=(2_500_000, 5_000_000))
+    viewer.show_scan(capped)
+    assert "decimated from 2,500,000 vertices, 5,000,000 triangles" in viewer.info.text()
+    viewer.show_scan(Scan(scan.vertices, None, "dense.xyz", decimated_from=(900_000, 0)))
+    assert "thinned from 900,000" in viewer.info.text()
+    viewer.show_scan(scan)
+    assert "from" not in viewer.info.text()
+
+
 def test_sequence_plays_in_place(viewer, qtbot):
     frames = [face(b, source=f"f{i}") for i, b in enumerate(np.linspace(0, 0.3, 6))]
     viewer.show_sequence(frames)
