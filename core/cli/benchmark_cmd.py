@@ -67,6 +67,9 @@ def _run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         **canonical_changes(args),
     )
+    from core.cli.writable import check_writable_folder
+
+    check_writable_folder(config.out, "benchmark folder")
     summary = run_benchmark(config)
     print(
         f"benchmark {args.preset}: {summary.jobs} fold job(s), {summary.trained} trained now, {summary.reused} reused; "

@@ -41,6 +41,11 @@ def _run(args: argparse.Namespace) -> int:
         out = resources_dir() / "models" / "default"
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    from core.cli.writable import check_writable_folder
+
+    check_writable_folder(Path(args.work), "work folder")  # before an hour of data generation, not after
+    if not args.prepare_only:
+        check_writable_folder(out, "model folder")
     result = build_model(config, Path(args.work), out, workers=args.workers, progress=not args.no_progress,
                          prepare_only=args.prepare_only)
     if result is None:

@@ -1,4 +1,5 @@
-"""Output folders the user may not write into: `smile-vlm index`, `render`, `synth` and `pretrain` stop with one line
+"""Output folders the user may not write into: `smile-vlm index`, `render`, `synth`, `pretrain`, `build-model` and
+`benchmark` stop with one line
 naming the path and the cause, exit status 1, no traceback, and nothing written (issue 14, item 3).
 
 The commands run as real processes of an unprivileged user: root ignores file permissions, so as root the child
@@ -93,6 +94,12 @@ def _cases(base: Path, ro: Path) -> dict[str, tuple[str, list[str], Path]]:
         "synth-demo-below": ("synth", ["demo", "--out", str(ro / "demo"), "--no-progress"], ro / "demo"),
         "pretrain-into": ("pretrain", ["--data", manifest, "--out", str(ro), "--prompts", "none", "--device", "cpu",
                                        "--no-progress"], ro),
+        "build-model-work": ("build-model", ["--work", str(ro / "work"), "--out", str(base / "model"),
+                                             "--no-progress"], ro / "work"),
+        "build-model-out": ("build-model", ["--work", str(base / "home" / "work"), "--out", str(ro / "model"),
+                                            "--no-progress"], ro / "model"),
+        "benchmark-below": ("benchmark", ["--preset", "smoke", "--out", str(ro / "bench"), "--device", "cpu",
+                                          "--no-progress"], ro / "bench"),
         # the check cannot come first here (a complete render cache may well be read-only): the render into it fails
         "pretrain-ro-cache": ("pretrain", ["--data", manifest, "--cache", str(base / "ro_cache"), "--out",
                                            str(base / "run"), "--prompts", "none", "--device", "cpu", "--no-progress"],
@@ -121,7 +128,8 @@ def results(world) -> dict[str, tuple[subprocess.CompletedProcess, tuple[str, li
     return done
 
 
-@pytest.mark.parametrize("case", ["index", "render-below", "synth-into", "synth-demo-below", "pretrain-into"])
+@pytest.mark.parametrize("case", ["index", "render-below", "synth-into", "synth-demo-below", "pretrain-into",
+                                  "build-model-work", "build-model-out", "benchmark-below"])
 def test_a_read_only_output_folder_is_one_line_and_exit_1(world, results, case):
     _, ro, _ = world
     result, (command, _, named) = results[case]
@@ -133,6 +141,8 @@ def test_a_read_only_output_folder_is_one_line_and_exit_1(world, results, case):
         expected += f" (cannot create folders in {ro})"
     assert lines == [expected]
     assert os.listdir(ro) == []
+    if case == "build-model-out":
+        assert not (world[0] / "home" / "work").exists()  # refused before any data was generated
 
 
 def test_a_read_only_render_cache_is_named_when_pretraining_must_render(world, results):
