@@ -38,43 +38,14 @@ import torch
 from core.eval.zero_shot import prompt_class_embeddings
 from core.explain.gradcam import view_maps
 from core.explain.settings import ExplainSettings
-from core.explain.vertex_map import combine, normalised_points, sample_maps, unit_scale, visibility
-from core.render.camera import ViewCamera, render_depth, splat_depth, view_cameras
-from core.render.framing import frame_scan
-from core.render.views import SurfaceGeometry, render_geometry
-from core.scans.canonical import FaceFlag
+from core.explain.staged import ExplainInput, depth_images, finish, frame_input, render_views
+from core.explain.vertex_map import combine, sample_maps, unit_scale
 from core.scans.types import Scan
 
 if TYPE_CHECKING:
     from core.inference.analyzer import Analyzer
 
 Explainable = Union[str, os.PathLike, Scan, Sequence[Scan], "ExplainInput"]
-
-
-@dataclass(frozen=True, eq=False)
-class ExplainInput:
-    """One scan or sequence made ready to explain (any class, any number of times).
-
-    source: the path or the scan's source. scan: the scan as stored (a sequence's first frame): the mesh the values
-    refer to. n_frames: frames the sequence had (1 for a scan). views: (N, S, S, 3) uint8, what the model sees
-    (dynamic images for a sequence). face: the framing's face flag. cameras: the N views' cameras at S px.
-    points: (V, 3) the scan's vertices in the renderer's normalised frame. seen: (N, V) bool, vertex v seen by view i.
-    display: (N, R, R, 3) uint8 the scan (first frame) rendered at the depth images' size R (for pictures).
-    """
-
-    source: str
-    scan: Scan
-    n_frames: int
-    views: np.ndarray
-    face: FaceFlag | None
-    cameras: tuple[ViewCamera, ...]
-    points: np.ndarray
-    seen: np.ndarray
-    display: np.ndarray
-
-    @property
-    def is_sequence(self) -> bool:
-        return self.n_frames > 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,24 +112,17 @@ def _read(x: str | os.PathLike | Scan | Sequence[Scan]) -> tuple[list[Scan], str
 def prepare(analyzer: Analyzer, x: str | os.PathLike | Scan | Sequence[Scan],
             settings: ExplainSettings | None = None) -> ExplainInput:
     """Read (paths), frame and render ``x`` with the Analyzer's render settings, and find which vertices each view
-    sees. ScanError / ValueError naming the file for unreadable inputs."""
+    sees (the stages of :mod:`core.explain.staged` in a row, on the calling thread). ScanError / ValueError naming
+    the file for unreadable inputs."""
     settings = settings or ExplainSettings.default()
     frames, source = _read(x)
-    r = analyzer.render_config
-    first = frames[0]
-    framed = frame_scan(first, r.canonical)  # a sequence's frames all share its first frame's framing
-    geometry = SurfaceGeometry.from_scan(framed.frames[0])
+    framed = frame_input(frames, source, analyzer.render_config, settings)
     if len(frames) > 1:
         views, _, face = analyzer.render_with_face(frames)  # the dynamic images, exactly as analysed
     else:
-        views, face = render_geometry(geometry, r.yaws, r.size, r.pitch), framed.flag  # = core.render.render_scan
-    depth_cameras = view_cameras(r.yaws, max(settings.visibility_size, r.size), r.pitch)
-    display, nearness = render_depth(geometry, depth_cameras)
-    points, drawn = normalised_points(first, framed, r.canonical)
-    tolerance = [settings.depth_tolerance_px * c.pixel_size + splat_depth(geometry, c) for c in depth_cameras]
-    seen = visibility(points, drawn, depth_cameras, nearness, tolerance)
-    return ExplainInput(source=source, scan=first, n_frames=len(frames), views=views, face=face,
-                        cameras=view_cameras(r.yaws, r.size, r.pitch), points=points, seen=seen, display=display)
+        views, face = render_views(framed), framed.flag  # = core.render.render_scan
+    display, nearness = depth_images(framed)
+    return finish(framed, views, display, nearness, settings, face)
 
 
 def class_embeddings(analyzer: Analyzer) -> tuple[tuple[str, ...], torch.Tensor]:
