@@ -19,7 +19,8 @@ first frame, so a curve never jumps because the framing moved.
 
 Steps, for callers that must split them (the app renders on its GUI thread): :func:`prepare_frames` (load nothing,
 frame every frame and compute its view-independent geometry: no VTK, thread-safe), :func:`render_prepared` (VTK: the
-calling thread's renderer), :func:`frame_probabilities` (pooling and the model: no VTK). :func:`analyze_frames` does
+calling thread's renderer; :func:`render_frames` renders a range of frames into a :func:`render_buffer`, for a caller
+that spreads the rendering over its event loop), :func:`frame_probabilities` (pooling and the model: no VTK). :func:`analyze_frames` does
 all three. Progress goes to ``progress(stage, done, total)`` (stages "render", "score"); ``stop_event`` (anything
 with ``is_set()``) is polled between frames and batches, and a set event raises :class:`AnalysisStopped`.
 """
@@ -205,16 +206,35 @@ def prepare_frames(frames: Sequence[Scan], render, source: str = "", stop_event:
     return PreparedFrames(source or frames[0].source, tuple(geometries), framed.flag)
 
 
-def render_prepared(prepared: PreparedFrames, render, progress: Progress | None = None,
-                    stop_event: StopEvent | None = None) -> np.ndarray:
-    """(T, V, S, S, 3) uint8: every prepared frame from every view of ``render`` (the calling thread's renderer)."""
+def render_buffer(prepared: PreparedFrames, render) -> np.ndarray:
+    """(T, V, S, S, 3) uint8 zeros: room for every prepared frame from every view of ``render``."""
+    return np.zeros((len(prepared.geometries), render.n_views, render.size, render.size, 3), dtype=np.uint8)
+
+
+def render_frames(prepared: PreparedFrames, render, out: np.ndarray, start: int, stop: int) -> None:
+    """Render frames ``start``..``stop - 1`` of ``prepared`` into ``out[start:stop]`` (``out`` from
+    :func:`render_buffer`; the calling thread's renderer). A caller that must not block its thread for long (the
+    app's GUI thread) renders a few frames per call."""
     from core.render import render_geometry
 
     n = len(prepared.geometries)
-    out = np.empty((n, render.n_views, render.size, render.size, 3), dtype=np.uint8)
-    for t, geometry in enumerate(prepared.geometries):
+    if not 0 <= start <= stop <= n:
+        raise ValueError(f"frames {start}..{stop - 1} do not lie in a sequence of {n} frames")
+    if out.shape != (n, render.n_views, render.size, render.size, 3) or out.dtype != np.uint8:
+        raise ValueError(f"the render buffer must be uint8 {(n, render.n_views, render.size, render.size, 3)}, "
+                         f"got {out.dtype} {out.shape}")
+    for t in range(int(start), int(stop)):
+        render_geometry(prepared.geometries[t], render.yaws, render.size, render.pitch, out=out[t])
+
+
+def render_prepared(prepared: PreparedFrames, render, progress: Progress | None = None,
+                    stop_event: StopEvent | None = None) -> np.ndarray:
+    """(T, V, S, S, 3) uint8: every prepared frame from every view of ``render`` (the calling thread's renderer)."""
+    n = len(prepared.geometries)
+    out = render_buffer(prepared, render)
+    for t in range(n):
         _check_stop(stop_event)
-        render_geometry(geometry, render.yaws, render.size, render.pitch, out=out[t])
+        render_frames(prepared, render, out, t, t + 1)
         if progress is not None:
             progress("render", t + 1, n)
     return out

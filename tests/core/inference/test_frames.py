@@ -12,6 +12,8 @@ from core.inference.frames import (
     pool_windows,
     pooling_matrix,
     prepare_frames,
+    render_buffer,
+    render_frames,
     render_prepared,
 )
 
@@ -143,6 +145,19 @@ def test_split_steps_give_the_same_curves_and_report_progress(analyzer):
     assert [c for c in calls if c[0] == "score"] == [("score", 2, 6), ("score", 4, 6), ("score", 6, 6)]
     direct = analyze_frames(analyzer, frames, 2)
     assert np.allclose(result.probabilities, direct.probabilities, atol=1e-6) and result.source == "seq"
+
+
+def test_rendering_a_range_of_frames_at_a_time_gives_the_same_images(analyzer):
+    render = analyzer.render_config
+    prepared = prepare_frames(sequence(5), render, "seq")
+    out = render_buffer(prepared, render)
+    for start, stop in ((0, 2), (2, 2), (2, 5)):
+        render_frames(prepared, render, out, start, stop)
+    assert np.array_equal(out, render_prepared(prepared, render))
+    with pytest.raises(ValueError, match="do not lie"):
+        render_frames(prepared, render, out, 3, 6)
+    with pytest.raises(ValueError, match="render buffer"):
+        render_frames(prepared, render, out[:4], 0, 1)
 
 
 def test_a_set_stop_event_stops_the_analysis(analyzer):
