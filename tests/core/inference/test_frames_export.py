@@ -68,3 +68,19 @@ def test_table_rows_show_the_sequence_each_frame_and_the_events():
     assert lines[4].strip().startswith("frame 3 [1-3]")
     assert "happiness: onset" in lines[-1] and "apex 3" in lines[-1] and "last:3" in lines[-1]
     assert table_rows("b", "b: broken", LABELS) == [f"{'b':<40} error: b: broken"]
+
+
+def test_the_checkpoint_and_prompt_set_are_named_when_given(tmp_path):
+    named = {"checkpoint": "models/a.ckpt", "prompt_set": "emotions (unsaved edits)"}
+    path = write_frames([("a/seq", _result()), ("b/bad", "b/bad: broken")], tmp_path / "out.csv", **named)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[-3:] == ["checkpoint", "prompt_set", "error"]
+    assert {(r["checkpoint"], r["prompt_set"]) for r in rows} == {("models/a.ckpt", "emotions (unsaved edits)")}
+    assert rows[-1]["error"] == "b/bad: broken"
+    data = json.loads(write_frames([("a/seq", _result())], tmp_path / "out.json", **named).read_text("utf-8"))
+    assert data["checkpoint"] == "models/a.ckpt" and data["prompt_set"] == "emotions (unsaved edits)"
+    plain = json.loads(write_frames([("a/seq", _result())], tmp_path / "plain.json").read_text("utf-8"))
+    assert "checkpoint" not in plain and "prompt_set" not in plain
+    with pytest.raises(ValueError, match="fixed column"):
+        csv_columns(["prompt_set", "happiness"])
