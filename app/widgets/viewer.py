@@ -20,6 +20,9 @@ stored and the overlay shows what the model's views were cut from. A face found 
 found the overlay is still drawn, in amber, so the user sees where the search ended up. Opening another scan (or a
 sequence, or clear()) removes the overlay until the new input's face arrives.
 
+The evidence overlay (:attr:`ViewerWidget.evidence`, app.widgets.evidence_overlay; the "Evidence" button) colours
+the scan by a class's evidence map, with a labelled colour bar.
+
 A mesh is drawn through a vtkPolyDataNormals filter (smooth shading whose normals follow the points), so a 4D frame
 only overwrites the points of the one PolyData in place: the actor, mapper and filter stay the same. A frame with
 another vertex count or topology replaces the PolyData's content (still the same object and actor).
@@ -47,6 +50,7 @@ from PySide6.QtWidgets import (
 from pyvistaqt import QtInteractor
 from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
 
+from app.widgets.evidence_overlay import EvidenceOverlay
 from app.widgets.viewer_keys import VtkKeyBlocker
 from core.render import RenderConfig
 from core.scans import Scan
@@ -184,6 +188,8 @@ class ViewerWidget(QWidget):
         self.face_button = QToolButton()
         self.face_button.setDefaultAction(self.face_action)
         bar.addWidget(self.face_button)
+        self.evidence = EvidenceOverlay(self)  # the evidence map's colouring and its "Evidence" button
+        bar.addWidget(self.evidence.button)
         self.screenshot_button = QToolButton()
         self.screenshot_button.setText("Screenshot\u2026")
         self.screenshot_button.setToolTip("Save the 3D view as a PNG image")
@@ -277,6 +283,7 @@ class ViewerWidget(QWidget):
         self._frame = 0
         self.timeline.hide()
         self.info.clear()
+        self.evidence.forget()
         if self.actor is not None:
             self.plotter.remove_actor(self.actor, render=False)
         self.actor = self.mesh = self._normals = None
@@ -294,6 +301,7 @@ class ViewerWidget(QWidget):
         return f"mesh, {scan.n_vertices:,} vertices, {len(scan.faces):,} triangles{was}"
 
     def _build(self, scan: Scan) -> None:
+        self.evidence.forget()
         if self.actor is not None:
             self.plotter.remove_actor(self.actor, render=False)
         self.mesh = _polydata(scan)
