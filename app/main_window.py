@@ -40,6 +40,7 @@ from app.controllers.batch import BatchController, BatchOutcome
 from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
 from app.window_dialogs import WindowDialogs
+from app.window_evidence import WindowEvidence
 from app.window_prompts import WindowPrompts
 from app.window_session import WindowSession
 from app.widgets.batch_results import BatchResultsPanel
@@ -155,6 +156,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
 
         self._build_menus()
         self._connect()
+        self.evidence = WindowEvidence(self)  # View ▸ Show evidence (app.window_evidence)
         self.restore_layout()  # the last session's window size and dock layout (app.window_session)
 
     # ------------------------------------------------------------------------------------------------ layout

@@ -5,8 +5,8 @@ red-blue stereo that Reset does not undo, ``f`` fly-to, ``e``/``q`` exit, ``j``/
 user callback, ``r`` its own reset); pyvista and pyvistaqt add more. :class:`VtkKeyBlocker`, installed on the
 QtInteractor widget, drops every key press and release before the widget hands it to VTK. The window's QAction
 shortcuts (View ▸ Reset ``R``, Front ``1``, Left ``2``, Right ``3``, Previous/Next frame ``←``/``→``, Play/pause
-``Space``) still fire: Qt matches shortcuts on the ShortcutOverride event, which the blocker lets through unaccepted,
-before any key press is delivered. Mouse interaction (rotate, pan, zoom) is untouched.
+``Space``, Show evidence ``E``) still fire: Qt matches shortcuts on the ShortcutOverride event, which the blocker lets
+through unaccepted, before any key press is delivered. Mouse interaction (rotate, pan, zoom) is untouched.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def test_the_map_shows_with_a_titled_bar_and_hiding_restores_the_look_exactly(vi
     overlay = viewer.evidence
     assert overlay.shown and overlay.coloured and overlay.title() == f"Evidence for {label}"
     assert overlay.bar.GetVisibility() and overlay.bar.GetLookupTable().GetAnnotation(1) == "1 = strongest"
-    values = viewer.mesh.point_data[EVIDENCE_ARRAY]
+    values = viewer.evidence.drawn_values()
     assert np.array_equal(np.isnan(values), ~result.seen)  # no view sees them: NaN, drawn grey
     assert np.allclose(values[result.seen], result.values[result.seen])
     assert viewer.actor.GetMapper().GetScalarVisibility() and viewer.actor.GetMapper().GetArrayName() == EVIDENCE_ARRAY
@@ -63,7 +63,8 @@ def test_the_map_shows_with_a_titled_bar_and_hiding_restores_the_look_exactly(vi
 
     with qtbot.waitSignal(overlay.shownChanged, check_params_cb=lambda on: not on):
         overlay.hide()
-    assert not overlay.shown and overlay.bar is None and EVIDENCE_ARRAY not in viewer.mesh.point_data
+    assert not overlay.shown and overlay.bar is None and overlay.drawn_values() is None
+    assert EVIDENCE_ARRAY not in viewer.mesh.point_data  # the scan's own data never carried them
     assert _mapper_state(viewer) == state and viewer.info.text() == info
     assert np.array_equal(_picture(viewer), before)  # exactly the normal look
 
@@ -74,7 +75,7 @@ def test_a_point_cloud_gets_its_points_coloured(viewer, analyzer):
     before = _picture(viewer)
     result = saliency(analyzer, cloud, analyzer.labels[1])
     viewer.evidence.show(result)
-    assert viewer.evidence.coloured and viewer.mesh.point_data[EVIDENCE_ARRAY].shape == (cloud.n_vertices,)
+    assert viewer.evidence.coloured and viewer.evidence.drawn_values().shape == (cloud.n_vertices,)
     assert viewer.actor.prop.style == "Points" and not np.array_equal(_picture(viewer), before)
     viewer.evidence.hide()
     assert np.array_equal(_picture(viewer), before)
@@ -91,8 +92,10 @@ def test_a_sequence_shows_its_map_on_the_first_frame(viewer, analyzer):
     assert viewer.frame_index == 0 and viewer.evidence.coloured  # the map belongs to the first frame
     viewer.step_frame(1)
     assert viewer.evidence.coloured and viewer.mesh.n_points == frames[0].n_vertices  # same vertices: kept
+    assert np.array_equal(viewer.evidence.drawn_values(), viewer.evidence.values, equal_nan=True)
     viewer.set_frame(3)
     assert not viewer.evidence.coloured and not viewer.evidence.bar.GetVisibility()
+    assert viewer.evidence.drawn_values() is None
     assert not viewer.actor.GetMapper().GetScalarVisibility()
     assert "first frame only" in viewer.info.text()
     viewer.set_frame(0)
