@@ -10,7 +10,7 @@ Three stages for one request (:meth:`FramesController.compute`):
 3. worker: :func:`core.inference.frames.frame_probabilities` (every window pooled and scored) and the top class's
    onset / apex / offset (core.inference.frame_events).
 
-Signals: ``progress(done, total, text)`` ("rendering 40/100 frames"), ``ready(FrameCurves)``, ``failed(str)`` (the
+Signals: ``progress(done, total, text)`` ("rendering 40/100 frames"; at most every PROGRESS_INTERVAL_S), ``ready(FrameCurves)``, ``failed(str)`` (the
 message names the file). A new request, :meth:`cancel` or :meth:`clear` stops the running one: its stop event is set
 (the core polls it between frames and batches) and a generation counter drops any late answer. The rendered frames
 are kept for the last input and render settings, so a new prompt set, model with the same render settings or window
@@ -44,8 +44,12 @@ from core.inference.frames import (
 )
 from core.scans import Scan
 
-#: Longest stretch of rendering per event-loop turn (seconds); one frame is always rendered.
+#: Longest stretch of rendering per event-loop turn (seconds): a step stops before a frame that would overrun it by
+#: the time the last one took (one frame is always rendered).
 RENDER_BUDGET_S = 0.02
+#: Progress is reported at most this often (seconds), and at each stage's start and end: each report repaints the
+#: panel and the status bar, which costs the window 10-20 ms on a software OpenGL (the 3D view is composed with them).
+PROGRESS_INTERVAL_S = 0.1
 #: The window setting the app starts with: see app.widgets.frame_curves.WINDOW_TIP for why.
 DEFAULT_WINDOW = FrameWindow(8)
 
@@ -108,6 +112,7 @@ class FramesController(QObject):
         self.max_step_s = 0.0  # the longest render step of the last computation (seconds)
         self.timings: dict[str, float] = {}
         self._t0 = 0.0
+        self._last_progress = 0.0
         self._workers: set = set()
         self._workerProgress.connect(self._on_worker_progress)
 
@@ -193,7 +198,7 @@ class FramesController(QObject):
         request, stop = self._request, self._stop
         render = request.analyzer.render_config
         self._stage = "prepare"
-        self.progress.emit(0, len(request.frames), stage_text("prepare", 0, len(request.frames)))
+        self._report("prepare", 0, len(request.frames), force=True)
         start_worker(self._workers, prepare_frames, request.frames, render, request.source, stop,
                      returned=lambda prepared: self._on_prepared(gen, prepared),
                      errored=lambda exc: self._on_error(gen, exc))
@@ -215,19 +220,21 @@ class FramesController(QObject):
             return
         prepared, render = self._prepared, self._request.analyzer.render_config
         n = len(prepared.geometries)
-        start = time.perf_counter()
+        start = last = time.perf_counter()
         try:
             while self._next < n:
                 render_frames(prepared, render, self._images, self._next, self._next + 1)
                 self._next += 1
-                if time.perf_counter() - start > RENDER_BUDGET_S:
+                now = time.perf_counter()
+                if now - start + (now - last) > RENDER_BUDGET_S:  # the next frame would likely overrun
                     break
+                last = now
         except Exception as exc:  # a render failure is this input's failure, never the window's
             self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
             self._on_error(gen, exc, "rendering")
             return
         self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
-        self.progress.emit(self._next, n, stage_text("render", self._next, n))
+        self._report("render", self._next, n)
         if self._next < n:
             QTimer.singleShot(0, lambda: self._render_step(gen))
             return
@@ -266,6 +273,13 @@ class FramesController(QObject):
 
     def _on_worker_progress(self, gen: int, stage: str, done: int, total: int) -> None:
         if gen == self._gen:
+            self._report(stage, done, total)
+
+    def _report(self, stage: str, done: int, total: int, force: bool = False) -> None:
+        """Emit progress: at a stage's start (force) and end, otherwise at most every PROGRESS_INTERVAL_S."""
+        now = time.perf_counter()
+        if force or done >= total or now - self._last_progress >= PROGRESS_INTERVAL_S:
+            self._last_progress = now
             self.progress.emit(done, total, stage_text(stage, done, total))
 
     def _on_error(self, gen: int, exc: BaseException, what: str = "") -> None:

@@ -347,7 +347,8 @@ class FrameCurvesPanel(QWidget):
 
     def set_window(self, window: FrameWindow) -> None:
         """Select ``window`` (added to the choices when it is not one of them) without emitting windowChanged."""
-        index = self.window_box.findData(window)
+        box = self.window_box  # (findData compares Python objects by identity, not by value)
+        index = next((i for i in range(box.count()) if box.itemData(i) == window), -1)
         if index < 0:
             self.window_box.addItem(window_text(window), window)
             index = self.window_box.count() - 1

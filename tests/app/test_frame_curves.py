@@ -142,6 +142,8 @@ def test_progress_while_computing_and_the_window_setting(panel, qtbot):
     panel.windowChanged.connect(seen.append)
     panel.set_window(FrameWindow(6))  # not one of the choices: added; no signal
     assert panel.window() == FrameWindow(6) and panel.window_box.currentText() == "last 6 frames" and seen == []
+    panel.set_window(FrameWindow(12))  # equal to a choice (another object): that choice
+    assert panel.window_box.currentIndex() == 2 and panel.window_box.count() == 6
     assert window_text(FrameWindow()) == "cumulative from the first frame"
 
     assert not panel.whole_button.isEnabled()

@@ -159,8 +159,19 @@ def test_rendering_runs_on_the_gui_thread_in_steps(qtbot, controller, analyzer, 
 
     monkeypatch.setattr(frames_module, "render_frames", spy)
     monkeypatch.setattr(frames_module, "RENDER_BUDGET_S", 0.0)  # one frame per event-loop turn
+    monkeypatch.setattr(frames_module, "PROGRESS_INTERVAL_S", 0.0)  # every step reported
     steps = []
     controller.progress.connect(lambda d, t, text: steps.append(d) if "rendering" in text else None)
     compute(qtbot, controller, sequence(5), analyzer)
     assert threads == {threading.get_ident()} and calls == [(t, t + 1) for t in range(5)]
     assert steps == [1, 2, 3, 4, 5] and controller.max_step_s > 0
+
+
+def test_progress_is_reported_at_most_every_interval(qtbot, controller, analyzer, monkeypatch):
+    monkeypatch.setattr(frames_module, "RENDER_BUDGET_S", 0.0)
+    monkeypatch.setattr(frames_module, "PROGRESS_INTERVAL_S", 3600.0)
+    texts = []
+    controller.progress.connect(lambda d, t, text: texts.append(text))
+    compute(qtbot, controller, sequence(5), analyzer)
+    assert texts == ["per-frame curves: preparing 5 frames", "per-frame curves: rendering 5/5 frames",
+                     "per-frame curves: scoring 6/6 windows"]  # each stage's start or end only
