@@ -41,6 +41,7 @@ from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
 from app.window_dialogs import WindowDialogs
 from app.window_evidence import WindowEvidence
+from app.window_frames import WindowFrames
 from app.window_prompts import WindowPrompts
 from app.window_session import WindowSession
 from app.widgets.batch_results import BatchResultsPanel
@@ -156,6 +157,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
 
         self._build_menus()
         self._connect()
+        self.frame_curves = WindowFrames(self)  # per-frame curves under the 4D timeline (app.window_frames)
         self.evidence = WindowEvidence(self)  # View ▸ Show evidence (app.window_evidence)
         self.restore_layout()  # the last session's window size and dock layout (app.window_session)
 
