@@ -76,7 +76,7 @@ class WindowEvidence(QObject):
             self.chosen = None
             self.controller.cancel()
             self.overlay.hide()
-            self.window.results.chart.set_selected("")
+            self._select("")
 
     def _request(self) -> None:
         """Ask for the chosen class's map (the predicted class's when none was chosen or the prompt set lost it),
@@ -88,7 +88,7 @@ class WindowEvidence(QObject):
             self.chosen = None
         name = self.chosen or current.result.top
         cached = self.controller.cached(name)
-        self.window.results.chart.set_selected(name)
+        self._select(name)
         if cached is not None:
             self._on_ready(cached)
         else:
@@ -107,12 +107,18 @@ class WindowEvidence(QObject):
         except ValueError as exc:  # the viewer shows another scan than the map's: say so, keep the view
             self.window.show_error(f"Cannot show the evidence: {exc}")
             return
-        self.window.results.chart.set_selected(result.class_name)
+        self._select(result.class_name)
         self.shown.emit(result.class_name)
 
     def _on_failed(self, message: str) -> None:
-        self.window.results.chart.set_selected(self.overlay.class_name)  # back to the class still shown
+        self._select(self.overlay.class_name)  # back to the class still shown
         self.window.show_error(message)
+
+    def _select(self, class_name: str) -> None:
+        """Mark the class shown in the chart (only when it changes: each repaint of the window costs)."""
+        chart = self.window.results.chart
+        if chart.selected() != class_name:
+            chart.set_selected(class_name)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if watched is self.window and event.type() == QEvent.Type.Close:

@@ -112,6 +112,7 @@ class EvidenceController(QObject):
         self._workers: set = set()
         self.timings: dict[str, float] = {}
         self._t_prepare = self._t_explain = 0.0
+        self._activity = ""
         analysis.inputLoaded.connect(self._on_input)
         analysis.analyzerReady.connect(self._on_model)
         analysis.faceFound.connect(self._on_face)
@@ -317,18 +318,25 @@ class EvidenceController(QObject):
 
     # ------------------------------------------------------------------------------------------------ plumbing
     def _update_activity(self) -> None:
+        """activity(text) when what runs changed (each status-line change repaints the window: ~25 ms in software
+        OpenGL)."""
+        text = self.activity_text()
+        if text != self._activity:
+            self._activity = text
+            self.activity.emit(text)
+
+    def activity_text(self) -> str:
+        """What runs now, for the status line ('' when idle)."""
         current = self._lane_busy and self._lane_gen == self._gen
         if self.loaded is None or not (self._wanted is not None or current):
-            self.activity.emit("")
-            return
+            return ""
         name = Path(self.loaded.path).name
         if self._waiting is not None:
-            self.activity.emit(f"evidence: waiting for the model's views of {name}")
-        elif self.input is None:
-            self.activity.emit(f"evidence: preparing {name}")
-        else:
-            shown = self._wanted[0] if self._wanted is not None else self._computing
-            self.activity.emit(f"evidence for {shown} on {name}" if shown else f"evidence on {name}")
+            return f"evidence: waiting for the model's views of {name}"
+        if self.input is None:
+            return f"evidence: preparing {name}"
+        shown = self._wanted[0] if self._wanted is not None else self._computing
+        return f"evidence for {shown} on {name}" if shown else f"evidence on {name}"
 
     def _start(self, func, *args, returned=None, errored=None):
         return start_worker(self._workers, func, *args, returned=returned, errored=errored)

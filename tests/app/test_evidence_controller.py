@@ -41,10 +41,12 @@ def test_a_scan_gives_cores_map_and_other_classes_reuse_the_prepared_input(qtbot
     path = write_scan(tmp_path / "scan.obj", face(0.1, n=20))
     scored = open_and_wait(qtbot, analysis, path)
     controller = EvidenceController(analysis)
-    events = []
+    events, activity = [], []
     controller.started.connect(lambda c: events.append(("started", c)))
+    controller.activity.connect(activity.append)
     top = request(qtbot, controller)
     assert top.class_name == scored.result.top and events == [("started", "")]
+    assert activity == ["evidence: preparing scan.obj", "evidence on scan.obj", ""]  # each change once
     loaded = analysis.loaded.scan
     assert top.scan is loaded and top.values.shape == (loaded.n_vertices,)
     assert top.input.views is scored.result.views  # the analysis's views, not drawn again
