@@ -22,7 +22,7 @@ import os
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 
 from app.controllers.analysis import ScoredResult, error_text
@@ -69,6 +69,13 @@ class WindowFrames(QObject):
         self.controller.progress.connect(self._on_progress)
         self.controller.ready.connect(self._on_ready)
         self.controller.failed.connect(self._on_failed)
+        window.installEventFilter(self)  # closing the window stops the curves (see eventFilter)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt API)
+        """The window closes: stop the curves (their rendering must not run on after the viewer is released)."""
+        if watched is self.window and event.type() == QEvent.Close:
+            self.controller.clear()
+        return False
 
     # ------------------------------------------------------------------------------------------------ set-up
     def _saved_window(self) -> FrameWindow:

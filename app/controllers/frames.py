@@ -115,6 +115,14 @@ class FramesController(QObject):
         self._last_progress = 0.0
         self._workers: set = set()
         self._workerProgress.connect(self._on_worker_progress)
+        # The render steps: a zero-interval timer, not QTimer.singleShot(0, ...): a single shot of 0 ms is a posted
+        # event, and Qt delivers posted events (a step posting the next) before timers, so two or three steps ran
+        # back to back between two ticks of a 10 ms timer; a zero timer takes its turn among the timers.
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._render_step)
+        self._render_gen = -1
 
     # ------------------------------------------------------------------------------------------------ state
     @property
@@ -184,6 +192,7 @@ class FramesController(QObject):
         self._stop.set()
         self._stop = threading.Event()
         self._prepared = None
+        self._step_timer.stop()
 
     def _rendered_for(self, request: _Request) -> bool:
         """Whether the kept rendered frames are those of ``request``'s frames and render settings."""
@@ -213,9 +222,11 @@ class FramesController(QObject):
         self._next = 0
         self.max_step_s = 0.0
         self._stage = "render"
-        QTimer.singleShot(0, lambda: self._render_step(gen))
+        self._render_gen = gen
+        self._step_timer.start()
 
-    def _render_step(self, gen: int) -> None:
+    def _render_step(self) -> None:
+        gen = self._render_gen
         if gen != self._gen or self._prepared is None:
             return
         prepared, render = self._prepared, self._request.analyzer.render_config
@@ -236,7 +247,7 @@ class FramesController(QObject):
         self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
         self._report("render", self._next, n)
         if self._next < n:
-            QTimer.singleShot(0, lambda: self._render_step(gen))
+            self._step_timer.start()
             return
         self.timings["render_s"] = time.perf_counter() - self._t0 - self.timings.get("prepare_s", 0.0)
         self._prepared = None

@@ -182,3 +182,13 @@ def test_the_event_loop_never_stalls_while_the_curves_compute(window, qtbot, tmp
           f"longest render step {1000 * window.frame_curves.controller.max_step_s:.0f} ms, "
           f"timings {window.frame_curves.controller.timings}")
     assert len(gaps) > 5 and worst <= 0.100
+
+
+def test_closing_the_window_stops_the_curves(window, qtbot, tmp_path):
+    wf = window.frame_curves
+    with qtbot.waitSignal(wf.controller.progress, timeout=120_000,
+                          check_params_cb=lambda d, t, text: "rendering" in text):
+        window.open_path(write_sequence(tmp_path / "seq", 8))
+    stop = wf.controller._stop
+    window.close()
+    assert stop.is_set() and not wf.controller.running and wf.controller.current is None
