@@ -9,7 +9,8 @@ the input ready to explain once (the stages of :mod:`core.explain.staged`), then
 2. GUI thread, VTK, one view per event-loop step (:class:`VtkSteps`, at most STEP_BUDGET_S of drawing per turn
    beyond the first step): the depth images of the visibility test, and the model's views of a 3D scan unless the
    analysis already has them (it has them once its result is shown; they are the same bytes). A 4D sequence's
-   dynamic images are never re-rendered here: the analysis's are used, waited for when they are not there yet;
+   dynamic images are never re-rendered here: the analysis's are used, waited for when they are not there yet (until
+   the analysis fails, which the window shows);
 3. worker: the visibility test (``finish``) -> the :class:`~core.explain.ExplainInput`, kept for this input;
 4. worker, one class at a time (the newest request replacing one still waiting): ``saliency`` for the class.
 
@@ -118,6 +119,7 @@ class EvidenceController(QObject):
         analysis.faceFound.connect(self._on_face)
         analysis.resultReady.connect(self._on_result)
         analysis.promptsApplied.connect(self._on_prompts)
+        analysis.failed.connect(self._on_analysis_failed)
         if analysis.loaded is not None:  # following an analysis already under way
             self._on_input(analysis.loaded)
             self._face = analysis.face
@@ -176,6 +178,13 @@ class EvidenceController(QObject):
             framed, display, nearness = self._waiting
             self._waiting = None
             self._finish(framed, self._views, display, nearness, self._input_gen)
+
+    def _on_analysis_failed(self, _message: str) -> None:
+        """The analysis failed (the window shows why): a sequence waiting for its dynamic images stops waiting."""
+        if self._waiting is not None:
+            self._waiting = self._wanted = None
+            self._preparing = False
+            self._update_activity()
 
     def _on_prompts(self, _prompt_set) -> None:
         self._gen += 1

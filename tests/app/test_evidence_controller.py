@@ -99,6 +99,23 @@ def test_a_sequence_uses_the_analysis_dynamic_images_and_waits_for_them(qtbot, a
     assert result.seen.mean() > 0.3
 
 
+def test_a_sequence_stops_waiting_when_its_analysis_fails(qtbot, analysis, tmp_path, monkeypatch):
+    from app.controllers import analysis as an
+
+    monkeypatch.setattr(an.RenderJob, "start", lambda self: None)  # the dynamic images never come
+    controller = EvidenceController(analysis)
+    with qtbot.waitSignal(analysis.inputLoaded, timeout=60_000):
+        analysis.open(write_sequence(tmp_path / "seq", 4))
+    activity = []
+    controller.activity.connect(activity.append)
+    controller.request(None)
+    qtbot.waitUntil(lambda: activity and activity[-1].startswith("evidence: waiting for the model's views"),
+                    timeout=60_000)
+    assert controller.busy()
+    analysis.failed.emit("seq: rendering failed (no OpenGL)")
+    assert activity[-1] == "" and not controller.busy() and controller.input is None
+
+
 def test_stale_work_is_dropped_when_another_scan_opens(qtbot, analysis, tmp_path):
     first = write_scan(tmp_path / "first.obj", face(0.1, n=20))
     second = write_scan(tmp_path / "second.obj", face(0.2, n=16))
