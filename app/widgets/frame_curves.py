@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTool
 
 from app.controllers.frames import FrameCurves
 from app.widgets.class_colours import class_colours
+from app.widgets.elided_label import ElidedLabel
 from core.inference.frames import FrameWindow
 
 #: The window settings offered, the first the default (app.controllers.frames.DEFAULT_WINDOW).
@@ -38,6 +39,10 @@ STALE_ALPHA = 70
 CURSOR_COLOUR = QColor("#d62728")
 MARKER_COLOUR = QColor("#555555")
 MARKERS = ("onset", "apex", "offset")
+TITLE = "Per-frame probabilities"
+TITLE_TIP = ("The probability of each class at every frame of the sequence (colours as in the results panel); the "
+             "marks are the onset, apex and offset of the sequence's most probable class. Click or drag to go to a "
+             "frame; hover for a frame's figures.")
 
 
 def window_text(window: FrameWindow) -> str:
@@ -315,11 +320,8 @@ class FrameCurvesPanel(QWidget):
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.setSpacing(6)
-        self.title = QLabel("Per-frame probabilities")
-        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long text never widens the window
-        self.title.setToolTip("The probability of each class at every frame of the sequence (colours as in the "
-                              "results panel); the marks are the onset, apex and offset of the sequence's most "
-                              "probable class. Click or drag to go to a frame.")
+        self.title = ElidedLabel()  # a long text is elided, never widening the window
+        self._set_title(TITLE)
         self.whole_button = QToolButton()
         self.whole_button.setText("Whole sequence")
         self.whole_button.setToolTip("Show the whole sequence's result in the results panel (it follows the frame "
@@ -329,7 +331,10 @@ class FrameCurvesPanel(QWidget):
         for window in WINDOW_CHOICES:
             self.window_box.addItem(window_text(window), window)
         self.window_box.setToolTip(WINDOW_TIP)
-        self.window_box.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        # narrow when closed (the title needs the room), the whole names in the list
+        self.window_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.window_box.setMinimumContentsLength(14)
+        self.window_box.view().setMinimumWidth(self.window_box.view().sizeHintForColumn(0) + 24)
         header.addWidget(self.title, 1)
         header.addWidget(self.whole_button)
         header.addWidget(QLabel("window:"))
@@ -359,7 +364,7 @@ class FrameCurvesPanel(QWidget):
     def set_curves(self, curves: FrameCurves | None) -> None:
         self.plot.set_curves(curves)
         if curves is None:
-            self.title.setText("Per-frame probabilities")
+            self._set_title(TITLE)
             return
         events = curves.events
         about = f"{curves.frames.sequence_top} (the sequence's top class)"
@@ -367,7 +372,11 @@ class FrameCurvesPanel(QWidget):
             where = ", ".join(f"{name} {getattr(events, name) + 1}" for name in MARKERS
                               if getattr(events, name) is not None)
             about = f"{events.label}: {where}"
-        self.title.setText(f"Per-frame probabilities \u00b7 {about}")
+        self._set_title(f"{TITLE} \u00b7 {about}")
+
+    def _set_title(self, text: str) -> None:
+        self.title.setText(text)
+        self.title.setToolTip(f"{text}\n\n{TITLE_TIP}")
 
     def set_progress(self, done: int, total: int, text: str) -> None:
         self.plot.set_message(text, done / total if total > 0 else None)
