@@ -27,8 +27,9 @@ WINDOW_CHOICES = (FrameWindow(8), FrameWindow(4), FrameWindow(12), FrameWindow(1
 WINDOW_TIP = (
     "Each frame's probabilities come from the dynamic image of a window of frames ending at that frame.\n"
     "The last 8 frames (the default) follow the expression as it rises and falls: on 60 held-out synthetic "
-    "sequences the expressed class peaked within 2 frames of the expression's apex in 48 with the last 8 "
-    "frames, in 6 with the cumulative window.\n"
+    "sequences of 30 frames (benchmarks/frames_apex.py, the default model), the expressed class peaked within 2 "
+    "frames of the expression's apex in 48 with the last 8 frames, 28 with the last 12, 15 with the last 4 or 16, "
+    "and 6 with the cumulative window.\n"
     "Cumulative (from the first frame) keeps the whole past in every image, so its curve lags and rarely comes "
     "down; its last frame is the whole sequence's result.\n"
     "Fewer frames react faster but are noisier; more frames are smoother but lag."
