@@ -1,10 +1,10 @@
 """The evidence for a class coloured onto the 3D view's scan, with a labelled colour bar.
 
 :class:`EvidenceOverlay` belongs to the :class:`~app.widgets.viewer.ViewerWidget` (its "Evidence" button shows
-:attr:`EvidenceOverlay.action`, "Show evidence", whose meaning the window gives it). :meth:`EvidenceOverlay.show` puts
-a :class:`~core.explain.VertexSaliency`'s values on the viewer's own mesh (or point cloud) as point scalars, drawn
-with a perceptual colour map (viridis: ordered light-to-dark, readable in grey and by colour-blind viewers) between
-0 (no evidence) and 1 (the strongest on this scan); the vertices no view of the model sees (hidden, or cropped away
+:attr:`EvidenceOverlay.action`, "Show evidence", whose meaning the window gives it).
+:meth:`EvidenceOverlay.show` puts a :class:`~core.explain.VertexSaliency`'s values on the viewer's own mesh (or
+point cloud) as point scalars, drawn with a perceptual colour map (viridis: ordered light-to-dark, readable in grey
+and by colour-blind viewers) between 0 (no evidence) and 1 (the strongest on this scan); the vertices no view of the model sees (hidden, or cropped away
 by the face crop) carry no evidence and are drawn neutral grey, which the colour bar's "not seen" swatch, the info
 line and its tooltip say. The colour bar's title names the class ("Evidence for happiness").
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QToolButton
 from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonDataModel import vtkPolyData
@@ -37,12 +37,30 @@ COLOURMAP = "viridis"
 #: Vertices no view of the model sees: neutral grey (the map's colours are all more saturated).
 UNSEEN_COLOUR = "#9e9e9e"
 TEXT_COLOUR = (0.92, 0.92, 0.92)
+#: viridis at 0, 1/4, 1/2, 3/4 and 1 (the icon's swatch).
+ICON_STOPS = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 TIP = ("Colour the scan by the model's evidence for a class (0 = none, 1 = the strongest on this scan): the "
        "predicted class, or the class clicked in the results. Grey: parts no view of the model sees. (E)")
 
 
 def bar_title(class_name: str) -> str:
     return f"Evidence for {class_name}"
+
+
+def evidence_icon(size: int = 16) -> QIcon:
+    """The "Show evidence" icon: the colour map as a diagonal swatch (0 = none at the bottom left, 1 at the top
+    right), so the button says what it draws without text."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    gradient = QLinearGradient(0, size, size, 0)
+    for i, stop in enumerate(ICON_STOPS):
+        gradient.setColorAt(i / (len(ICON_STOPS) - 1), QColor(stop))
+    painter.setBrush(gradient)
+    painter.setPen(QColor("#202020"))
+    painter.drawRoundedRect(0, 0, size - 1, size - 1, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class EvidenceOverlay(QObject):
@@ -56,11 +74,13 @@ class EvidenceOverlay(QObject):
         self.viewer = viewer
         self.action = QAction("Show evidence", viewer)
         self.action.setIconText("Evidence")
+        self.action.setIcon(evidence_icon())  # beside the menu entry; the button shows the text
         self.action.setCheckable(True)
         self.action.setToolTip(TIP)
         self.action.setStatusTip(TIP)
         self.button = QToolButton()
         self.button.setDefaultAction(self.action)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.result: VertexSaliency | None = None
         self.values: np.ndarray | None = None  # (V,) float32, NaN where no view sees the vertex
         self.bar: vtkScalarBarActor | None = None  # the colour bar while shown
@@ -88,7 +108,8 @@ class EvidenceOverlay(QObject):
         return self.result.class_name if self.result is not None else ""
 
     def title(self) -> str:
-        return self.bar.GetTitle() if self.bar is not None else ""
+        """The colour bar's title on one line ("Evidence for happiness"; '' when not shown)."""
+        return self.bar.GetTitle().replace("\n", " ") if self.bar is not None else ""
 
     # ------------------------------------------------------------------------------------------------ show / hide
     def show(self, result: VertexSaliency) -> None:
@@ -115,7 +136,7 @@ class EvidenceOverlay(QObject):
         if self._info is None:
             self._info = (viewer.info.text(), viewer.info.toolTip())
         self._ensure_bar()
-        self.bar.SetTitle(bar_title(result.class_name))
+        self.bar.SetTitle(bar_title(result.class_name).replace(" for ", " for\n"))  # two short lines: a narrow view
         self._apply()
         if not was_shown:
             self.shownChanged.emit(True)
@@ -172,12 +193,14 @@ class EvidenceOverlay(QObject):
         bar.SetDrawAnnotations(True)
         bar.SetDrawNanAnnotation(True)
         bar.SetNanAnnotation("not seen")
-        bar.SetMaximumWidthInPixels(200)
-        bar.SetBarRatio(0.2)
+        bar.SetMaximumWidthInPixels(150)
+        bar.SetMaximumHeightInPixels(420)
+        bar.SetBarRatio(0.18)
+        bar.UnconstrainedFontSizeOn()  # the font sizes below, not text stretched to the bar's box
         bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        bar.GetPositionCoordinate().SetValue(0.77, 0.1)
-        bar.SetWidth(0.22)
-        bar.SetHeight(0.8)
+        bar.GetPositionCoordinate().SetValue(0.78, 0.2)
+        bar.SetWidth(0.19)
+        bar.SetHeight(0.65)
         bar.SetPickable(False)
         for prop in (bar.GetTitleTextProperty(), bar.GetAnnotationTextProperty(), bar.GetLabelTextProperty()):
             prop.SetColor(*TEXT_COLOUR)
@@ -186,6 +209,7 @@ class EvidenceOverlay(QObject):
             prop.SetBold(False)
             prop.SetFontSize(13)
         bar.GetTitleTextProperty().SetBold(True)
+        bar.GetTitleTextProperty().SetJustificationToLeft()
         bar.SetTextPositionToSucceedScalarBar()
         bar.AnnotationTextScalingOff()
         self.viewer.plotter.renderer.AddViewProp(bar)
