@@ -197,6 +197,7 @@ class EvidenceController(QObject):
         self._gen += 1
         if self._steps is not None:
             self._steps.cancel()
+            self._steps.deleteLater()
             self._steps = None
         self.loaded = self.input = None
         self.results = {}
