@@ -57,12 +57,19 @@ class VtkSteps(QObject):
         self._out: list = []
         self._cancelled = False
         self.max_step_s = 0.0
+        # a zero-interval timer, not QTimer.singleShot(0, ...): a 0 ms single shot is a posted event, which Qt
+        # delivers before timers, so several steps would run back to back between two ticks of the window's timers
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._step)
 
     def start(self) -> None:
-        QTimer.singleShot(0, self._step)
+        self._timer.start()
 
     def cancel(self) -> None:
         self._cancelled = True
+        self._timer.stop()
 
     def _step(self) -> None:
         if self._cancelled:
@@ -79,7 +86,7 @@ class VtkSteps(QObject):
             return
         self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
         if len(self._out) < len(self._steps):
-            QTimer.singleShot(0, self._step)
+            self._timer.start()
         else:
             self.finished.emit(self._out)
 
