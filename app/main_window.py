@@ -39,6 +39,7 @@ from app.controllers.analysis import AnalysisController, ScoredResult, device_de
 from app.controllers.batch import BatchController, BatchOutcome
 from app.controllers.firstrun import FirstRunController, FirstRunOutcome
 from app.controllers.workers import start_worker
+from app.dock_tabs import StrayTabBarSweeper
 from app.window_dialogs import WindowDialogs
 from app.window_evidence import WindowEvidence
 from app.window_frames import WindowFrames
@@ -138,6 +139,7 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.docks["results"].raise_()
         self.docks["browser"].raise_()
         self.resizeDocks([self.docks["browser"], self.docks["results"]], [380, 380], Qt.Horizontal)
+        self._tab_sweeper = StrayTabBarSweeper(self)  # Qt leaves stale dock tab bars drawn over the panels
 
         # status bar: elided labels, so a long text never widens the window nor runs into its neighbour
         self.activity_label = ElidedLabel("ready")
