@@ -35,17 +35,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def _needs_display() -> bool:
-    return sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-
-
-def _rerun_under_xvfb() -> int:
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        print("no display and no xvfb-run: run this on a desktop, or install xvfb", file=sys.stderr)
-        return 2
-    cmd = [xvfb, "-a", "-s", "-screen 0 1280x1024x24", sys.executable, os.path.abspath(__file__), *sys.argv[1:]]
-    return subprocess.call(cmd)
 
 
 # ------------------------------------------------------------------------------------------------ inputs
@@ -167,14 +156,6 @@ class StallMeter:
         return self.max_gap
 
 
-def wait_for(app, predicate, timeout=120.0):
-    end = time.perf_counter() + timeout
-    while not predicate():
-        if time.perf_counter() > end:
-            raise TimeoutError("timed out")
-        app.processEvents()
-        time.sleep(0.001)
-
 
 def run_benchmark(args) -> None:
     from app.main import configure_torch
@@ -291,8 +272,8 @@ def main() -> int:
     parser.add_argument("--startup-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if _needs_display():
-        return _rerun_under_xvfb()
+    if needs_display():
+        return rerun_under_xvfb(__file__)
     if args.startup_child:
         return startup_child(args.checkpoint, args.data_dir)
     run_benchmark(args)

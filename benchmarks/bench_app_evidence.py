@@ -28,7 +28,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,19 +35,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from app_harness import needs_display, rerun_under_xvfb  # noqa: E402
 
 
-def _needs_display() -> bool:
-    return sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-
-
-def _rerun_under_xvfb() -> int:
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        print("no display and no xvfb-run: run this on a desktop, or install xvfb", file=sys.stderr)
-        return 2
-    cmd = [xvfb, "-a", "-s", "-screen 0 1280x1024x24", sys.executable, os.path.abspath(__file__), *sys.argv[1:]]
-    return subprocess.call(cmd)
 
 
 def write_inputs(folder: Path, seed: int, n: int) -> dict[str, list[str]]:
@@ -248,8 +239,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="faces per kind of input")
     parser.add_argument("--seed", type=int, default=1302)
     args = parser.parse_args()
-    if _needs_display():
-        return _rerun_under_xvfb()
+    if needs_display():
+        return rerun_under_xvfb(__file__)
     run(args)
     return 0
 

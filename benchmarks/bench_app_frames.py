@@ -22,7 +22,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,19 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from app_harness import needs_display, rerun_under_xvfb, wait_for  # noqa: E402
 
 
-def _needs_display() -> bool:
-    return sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
-
-
-def _rerun_under_xvfb() -> int:
-    xvfb = shutil.which("xvfb-run")
-    if xvfb is None:
-        print("no display and no xvfb-run: run this on a desktop, or install xvfb", file=sys.stderr)
-        return 2
-    return subprocess.call([xvfb, "-a", "-s", "-screen 0 1280x1024x24", sys.executable, os.path.abspath(__file__),
-                            *sys.argv[1:]])
 
 
 def make_sequence(folder: Path, n_frames: int) -> tuple[str, str]:
@@ -105,22 +96,14 @@ class StallMeter:
         return self.max_gap
 
 
-def wait_for(app, predicate, timeout=300.0):
-    end = time.perf_counter() + timeout
-    while not predicate():
-        if time.perf_counter() > end:
-            raise TimeoutError("timed out")
-        app.processEvents()
-        time.sleep(0.001)
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if _needs_display():
-        return _rerun_under_xvfb()
+    if needs_display():
+        return rerun_under_xvfb(__file__)
     from app.main import configure_torch
 
     configure_torch()
