@@ -3,6 +3,8 @@ triangulation included) with a nose bump and two eye dents."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -36,6 +38,16 @@ def height_field(n: int = 41, smile: float = 0.0, nose_y: float = 0.1) -> tuple[
     t2 = np.where(left[..., None], np.stack([v00, v11, v10], -1), np.stack([v01, v11, v10], -1))
     faces = np.concatenate([t1.reshape(-1, 3), t2.reshape(-1, 3)])
     return vertices, faces
+
+
+def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray | None) -> Path:
+    """Write an OBJ (a point cloud when ``faces`` is None); its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in vertices]
+    if faces is not None:
+        lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in faces]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 @pytest.fixture

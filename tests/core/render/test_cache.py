@@ -13,6 +13,8 @@ from core.render import cache_run
 from core.scans import load
 from core.scans.canonical import CanonicalSettings
 
+from .conftest import write_obj
+
 
 @dataclass(frozen=True)
 class Row:
@@ -20,14 +22,6 @@ class Row:
     kind: str = "3d"
     orientation: str = ""
 
-
-def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray | None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in vertices]
-    if faces is not None:
-        lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in faces]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @pytest.fixture

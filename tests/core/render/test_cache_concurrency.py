@@ -21,16 +21,11 @@ from core.render import RenderCache, RenderConfig
 from core.render import cache_run
 from core.render.claims import Claims
 
+from .conftest import write_obj
+
 CHILD = Path(__file__).with_name("cache_child.py")
 CONFIG = RenderConfig(yaws=(-30, 0, 30), size=24, pitch=0.0, n_frames=3)
 
-
-def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in vertices]
-    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in faces]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @pytest.fixture

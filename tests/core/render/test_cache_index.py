@@ -15,6 +15,8 @@ import pytest
 from core.render import RenderCache, RenderConfig
 from core.render.cache_index import CacheIndex, record_name
 
+from .conftest import write_obj
+
 
 @dataclass(frozen=True)
 class Row:
@@ -25,13 +27,6 @@ class Row:
 
 CONFIG = RenderConfig(yaws=(0,), size=16, pitch=0.0, n_frames=3)
 
-
-def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in vertices]
-    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in faces]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @pytest.fixture
