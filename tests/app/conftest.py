@@ -89,6 +89,21 @@ def analyzer(tiny_checkpoint):
     return Analyzer(tiny_checkpoint, device="cpu")
 
 
+@pytest.fixture
+def viewer(qtbot):
+    """A shown 3D viewer, 500 x 450; its VTK window must be released when it closes."""
+    from app.widgets.viewer import ViewerWidget
+
+    v = ViewerWidget()
+    qtbot.addWidget(v)
+    v.resize(500, 450)
+    v.show()
+    qtbot.waitExposed(v)
+    yield v
+    v.close()
+    assert v._closed  # the VTK window is released with the widget
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     """Every test gets its own user data folder (settings, recent files, manifests, first run)."""

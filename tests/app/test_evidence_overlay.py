@@ -5,23 +5,10 @@ import numpy as np
 import pytest
 
 from app.widgets.evidence_overlay import EVIDENCE_ARRAY, UNSEEN_COLOUR
-from app.widgets.viewer import ViewerWidget
 from core.explain import saliency
 from core.scans import Scan
 
 from .conftest import face
-
-
-@pytest.fixture
-def viewer(qtbot):
-    v = ViewerWidget()
-    qtbot.addWidget(v)
-    v.resize(500, 450)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.close()
-    assert v._closed
 
 
 def _picture(viewer) -> np.ndarray:

@@ -7,18 +7,6 @@ from core.scans import Scan
 from .conftest import face
 
 
-@pytest.fixture
-def viewer(qtbot):
-    v = ViewerWidget()
-    qtbot.addWidget(v)
-    v.resize(500, 450)
-    v.show()
-    qtbot.waitExposed(v)
-    yield v
-    v.close()
-    assert v._closed  # the VTK window is released with the widget
-
-
 def test_mesh_and_point_cloud_are_drawn(viewer):
     scan = face(0.1)
     viewer.show_scan(scan)
