@@ -15,6 +15,7 @@ Defaults (and why):
   checkpoints; one is still written when a run is stopped), dist_timeout_s 1800 (also bounds how long the other
   ranks wait for rank 0 to render missing views).
 With prompts "none" (fully label-free: multi-view Barlow Twins only) beta and gamma are forced to 0.
+:func:`render_config` resolves a run's render settings (the views it trains on) from its config.
 """
 
 from __future__ import annotations
@@ -276,3 +277,21 @@ def config_differences(saved: PretrainConfig, new: PretrainConfig) -> list[str]:
         elif va != vb:
             diffs.append(key)
     return diffs
+
+
+def render_config(config: PretrainConfig):
+    """The render settings of a run (a core.render.RenderConfig): resources/render.json, then config.render, with
+    model.n_views views of model.image_size pixels. Without explicit yaws, N views spread evenly over the default
+    yaw range."""
+    from core.render import RenderConfig
+
+    base = RenderConfig.default()
+    values = {**base.to_dict(), **config.render, "canonical": base.canonical, "size": config.model.image_size}
+    n = config.model.n_views
+    if "yaws" not in config.render and len(base.yaws) != n:
+        lo, hi = (min(base.yaws), max(base.yaws)) if len(base.yaws) > 1 else (-30.0, 30.0)
+        values["yaws"] = [0.5 * (lo + hi)] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    render = RenderConfig.from_dict(values, source="render settings").replace(canonical=config.render.get("canonical"))
+    if render.n_views != n:
+        raise ValueError(f"render.yaws gives {render.n_views} views but model.n_views is {n}")
+    return render

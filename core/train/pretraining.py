@@ -35,81 +35,48 @@ end). Views come from the render cache (``cache``, default RUN_DIR/../cache);
 rank 0 renders the manifest rows missing from it first (core.render.RenderCache.render_manifest), rows that fail
 to render are left out with a "warning" event. Several processes: ``torchrun --nproc_per_node K -m core pretrain
 ...``.
+
+Here: the public API (:func:`pretrain`, :func:`load_run`, their types) and the run's setup (data, render cache,
+text encoder, model, optimiser, resume state). Elsewhere: the epoch/step loop, its logging and checkpoint contents
+(core.train.train_loop, with RunSummary and TERMS), the run folder's files (core.train.run_folder: resume checks,
+stale temporaries, checkpoint writing, LAST_NAME), SIGTERM/SIGINT handling (core.train.run_signals), and the
+render settings of a config (core.train.pretrain_config.render_config).
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
 import os
-import shutil
 import signal
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
 
 from core.datasets import ManifestRow, read_manifest
-from core.model.checkpoint import (
-    Checkpoint,
-    capture_rng_state,
-    load_checkpoint,
-    restore_rng_state,
-    save_checkpoint,
-)
+from core.datasets.subjects import subject_keys
 from core.model.card import write_run_card
+from core.model.checkpoint import Checkpoint, load_checkpoint, restore_rng_state
 from core.model.smile_vlm import SmileVLM
 from core.text import CachedTextEncoder, build_text_encoder
-from core.train.distributed import (
-    DistInfo,
-    any_rank_flags,
-    barrier,
-    broadcast_object,
-    setup_distributed,
-    teardown_distributed,
-)
-from core.train.pretrain_config import CONFIG_NAME, PretrainConfig, config_differences
-from core.train.step import StepForward, autocast_dtype, freeze_unused, preload_torch_dynamo, train_step
-from core.train.rng import seed_everything, seeded_generator
+from core.train.distributed import broadcast_object, setup_distributed, teardown_distributed
+from core.train.pretrain_config import PretrainConfig
+from core.train.pretrain_config import render_config as _render_config  # name imported by core.release.build
+from core.train.rng import seed_everything
+from core.train.run_folder import LAST_NAME, check_run_dir, prepare_run_dir
 from core.train.run_log import LOG_NAME, RunLog, read_log
+from core.train.run_signals import Interrupted, install_stop_handlers, restore_signals, signals_deferred
+from core.train.step import StepForward, autocast_dtype, freeze_unused, preload_torch_dynamo
 from core.train.supervision import PromptBank, check_prompt_labels
-from core.datasets.subjects import subject_keys
-from core.train.view_data import ViewDataset, collate_views, epoch_batches, steps_per_epoch
-
-LAST_NAME = "last.ckpt"
-TERMS = ("mv_bt", "vl_align", "red_min")
+from core.train.train_loop import TERMS, RunSummary, TrainLoop  # noqa: F401 (TERMS re-exported)
+from core.train.view_data import ViewDataset, steps_per_epoch
 
 
 class StopEvent(Protocol):
     def is_set(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """What a pretraining call did.
-
-    status: "done" (all epochs trained) or "stopped" (SIGTERM/SIGINT/stop_event; resumable). epochs_completed and
-    step (optimizer steps since the run began) at the end; checkpoint: the last checkpoint written (or None);
-    losses: means of the loss terms over the last epoch trained in this call ("loss" is the weighted total);
-    samples_per_s: mean training throughput of this call (all ranks); rank: this process's rank (0 alone).
-    """
-
-    run_dir: Path
-    status: str
-    supervision: str
-    epochs_completed: int
-    step: int
-    checkpoint: Path | None
-    losses: dict[str, float] = field(default_factory=dict)
-    seconds: float = 0.0
-    samples_per_s: float = 0.0
-    rank: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,23 +100,6 @@ class PretrainedRun:
         return self.checkpoint.step
 
 
-def _render_config(config: PretrainConfig):
-    """The render settings: resources/render.json, then config.render, with model.n_views views of
-    model.image_size pixels. Without explicit yaws, N views spread evenly over the default yaw range."""
-    from core.render import RenderConfig
-
-    base = RenderConfig.default()
-    values = {**base.to_dict(), **config.render, "canonical": base.canonical, "size": config.model.image_size}
-    n = config.model.n_views
-    if "yaws" not in config.render and len(base.yaws) != n:
-        lo, hi = (min(base.yaws), max(base.yaws)) if len(base.yaws) > 1 else (-30.0, 30.0)
-        values["yaws"] = [0.5 * (lo + hi)] if n == 1 else [lo + (hi - lo) * i / (n - 1) for i in range(n)]
-    render = RenderConfig.from_dict(values, source="render settings").replace(canonical=config.render.get("canonical"))
-    if render.n_views != n:
-        raise ValueError(f"render.yaws gives {render.n_views} views but model.n_views is {n}")
-    return render
-
-
 def _load_prompt_classes(config: PretrainConfig) -> tuple[str, dict[str, tuple[str, ...]]]:
     """(description of the prompt set, label -> prompts): a shipped set's name, a prompt file, or '' (the default
     expression set, resources/prompts/expressions.json)."""
@@ -161,57 +111,11 @@ def _load_prompt_classes(config: PretrainConfig) -> tuple[str, dict[str, tuple[s
     return f"{prompt_set.name} from {where}", {str(k): tuple(v) for k, v in prompt_set.classes.items()}
 
 
-class _Interrupted(BaseException):
-    """SIGTERM/SIGINT before the training loop (rendering, setup): the run stops without a checkpoint."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _ignore_sigint(_worker_id: int) -> None:
-    """DataLoader worker init: a terminal Ctrl-C reaches the workers too; only the main process handles it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class _Trainer:
-    def __init__(self, config: PretrainConfig, run_dir: Path, info: DistInfo, device: torch.device, stop_event):
-        self.config = config
-        self.run_dir = run_dir
-        self.info = info
-        self.device = device
-        self.stop_event = stop_event
-        self.signal_received: int | None = None
-        self.training = False
-        self.step = 0
-        self.start_epoch = 0
-        self.log = RunLog(run_dir / LOG_NAME, enabled=False)
+class _Trainer(TrainLoop):
+    """Sets a run up (run folder, render cache, data, text encoder, model, optimiser, resume state), then trains
+    it with :meth:`TrainLoop._loop` (core.train.train_loop)."""
 
     # ---------------------------------------------------------------- setup
-    def _check_run_dir(self, resume: bool) -> Checkpoint | None:
-        last = self.run_dir / LAST_NAME
-        if self.run_dir.exists() and not self.run_dir.is_dir():
-            raise ValueError(f"{self.run_dir}: exists and is not a folder; choose another run folder")
-        if not resume:
-            if last.exists():
-                raise ValueError(
-                    f"{self.run_dir}: already holds a training run ({LAST_NAME}); pass --resume to continue it "
-                    "or choose another run folder"
-                )
-            return None
-        if not last.exists():
-            return None
-        ckpt = load_checkpoint(last)
-        saved = PretrainConfig.from_dict(ckpt.config, source=str(last))
-        diffs = config_differences(saved, self.config)
-        if diffs:
-            raise ValueError(
-                f"{last}: cannot resume with changed settings: {', '.join(diffs)} "
-                "(only epochs, device, num_workers, progress, checkpoint_every, keep_checkpoints, dist_timeout_s "
-                "and the data/cache locations may change)"
-            )
-        return ckpt
-
     def _read_rows(self) -> list[ManifestRow]:
         if not self.config.data:
             raise ValueError("no manifest given: pass --data MANIFEST (or set \"data\" in the --config file)")
@@ -250,95 +154,22 @@ class _Trainer:
             raise ValueError(f"{self.config.data}: no manifest row could be rendered ({reasons})")
         return cache, usable, failed
 
-    # ---------------------------------------------------------------- checkpoints
-    def _save(self, epoch: int, batch_in_epoch: int, epoch_file: bool) -> Path | None:
-        if not self.info.is_main:
-            return None
-        extra = {
-            "batch_in_epoch": batch_in_epoch,
-            "supervision": self.config.supervision,
-            "classes": list(self.class_names),
-            "n_samples": len(self.dataset),
-            "subjects": list(self.subject_keys),  # core.datasets.subjects: what a benchmark --init must not test on
-            "world_size": self.info.world_size,
-            "render": _render_config(self.config).to_dict(),  # incl. canonical faces (core.inference reads it)
-            "frozen": list(self.frozen),
-            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            "data_rng": {
-                "scheme": "per-step generators seeded with blake2b(seed, purpose, rank, step)",
-                "seed": self.config.seed,
-                "next_step": self.step,
-            },
-        }
-        if self.bank is not None:
-            extra["prompt_set"] = self.prompt_source
-        kwargs: dict[str, Any] = dict(
-            model=self.model,
-            model_config=self.config.model,
-            optimizer=self.optimizer,
-            epoch=epoch,
-            step=self.step,
-            rng_state=capture_rng_state(),
-            config=self.config.to_dict(),
-            extra=extra,
-        )
-        last = self.run_dir / LAST_NAME
-        if epoch_file:
-            path = save_checkpoint(self.run_dir / f"epoch_{epoch:03d}.ckpt", **kwargs)
-            tmp = self.run_dir / f".{LAST_NAME}.{os.getpid()}.tmp"
-            try:
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, last)
-            except OSError as exc:  # a full disk: no half-copied temporary left behind, the cause named
-                tmp.unlink(missing_ok=True)
-                raise OSError(exc.errno, exc.strerror, str(last)) from None
-            epochs = sorted(self.run_dir.glob("epoch_*.ckpt"))
-            for old in epochs[: max(0, len(epochs) - self.config.keep_checkpoints)]:
-                old.unlink(missing_ok=True)
-        else:
-            path = save_checkpoint(last, **kwargs)
-        self.log.write("checkpoint", path=str(path), epoch=epoch, step=self.step)
-        return path
-
-    # ---------------------------------------------------------------- signals
-    def _install_signals(self) -> dict:
-        previous: dict = {}
-        if threading.current_thread() is not threading.main_thread():
-            return previous
-
-        def handler(signum, frame):  # noqa: ARG001
-            if self.signal_received is not None and signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            self.signal_received = signum
-            if not self.training:  # rendering / setting up: nothing to checkpoint, stop right away
-                raise _Interrupted(signum)
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                previous[sig] = signal.signal(sig, handler)
-            except (ValueError, OSError):
-                pass
-        return previous
-
-    def _stop_requested(self) -> bool:
-        return self.signal_received is not None or (self.stop_event is not None and bool(self.stop_event.is_set()))
-
     # ---------------------------------------------------------------- run
     def run(self, resume: bool) -> RunSummary:
-        previous = self._install_signals()
+        previous = install_stop_handlers(self)
         try:
             return self._run_checked(resume)
-        except _Interrupted:
+        except Interrupted:
             return self._summary("stopped", self.start_epoch, {}, time.time(), 0, 0.0)
         finally:
-            _restore_signals(previous)
+            restore_signals(previous)
 
     def _run_checked(self, resume: bool) -> RunSummary:
         cfg = self.config
         t_start = time.time()
-        ckpt = self._check_run_dir(resume)
+        ckpt = check_run_dir(self.run_dir, cfg, resume)
         rows = self._read_rows()
-        self.bank: PromptBank | None = None
+        self.bank = None
         self.prompt_source = ""
         if cfg.prompts == "metadata":
             self.prompt_source, classes = _load_prompt_classes(cfg)
@@ -354,22 +185,12 @@ class _Trainer:
                 f"but {cfg.data} now has {list(self.class_names)}"
             )
 
-        self.logged_until = -1  # the last step an earlier process logged: steps up to it are redone after a kill
-        if self.info.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            for stale in self.run_dir.glob(".*.ckpt.*.tmp"):  # left by a process killed while writing a checkpoint
-                stale.unlink(missing_ok=True)
-            cfg.save(self.run_dir / CONFIG_NAME)
-            log_path = self.run_dir / LOG_NAME
-            if ckpt is None and log_path.exists():
-                log_path.unlink()
-            elif ckpt is not None and log_path.exists():
-                steps = [e.get("step") for e in read_log(log_path) if e.get("event") == "step"]
-                self.logged_until = max((s for s in steps if isinstance(s, int)), default=-1)
+        # the last step an earlier process logged: steps up to it are redone after a kill
+        self.logged_until = prepare_run_dir(self.run_dir, cfg, ckpt is not None) if self.info.is_main else -1
         self.log = RunLog(self.run_dir / LOG_NAME, enabled=self.info.is_main)
         try:
             return self._run(ckpt, rows, classes, t_start)
-        except _Interrupted as exc:
+        except Interrupted as exc:
             why = signal.Signals(exc.signum).name
             self.log.write("stopped", message=f"stopped by {why} before training started; no checkpoint written")
             raise
@@ -473,151 +294,8 @@ class _Trainer:
 
         self.training = True
         if self.signal_received is not None:  # a signal was pending when training began
-            raise _Interrupted(self.signal_received)
+            raise Interrupted(self.signal_received)
         return self._loop(step_module, epoch, batch_in_epoch, n_steps, amp_dtype, t_start)
-
-    def _loop(self, step_module, epoch, batch_in_epoch, n_steps, amp_dtype, t_start) -> RunSummary:
-        from tqdm import tqdm
-
-        cfg, info, device = self.config, self.info, self.device
-        global_batch = cfg.batch_size * info.world_size
-        lr = self.optimizer.param_groups[0]["lr"]
-        epoch_means: dict[str, float] = {}
-        trained_samples, train_seconds = 0, 0.0
-        keys = ("loss",) + (TERMS if self.bank is not None else TERMS[:1])
-        self.model.train()
-        while epoch < cfg.epochs:
-            batches = epoch_batches(len(self.dataset), cfg.batch_size, cfg.seed, epoch, info.rank, info.world_size)
-            batches = batches[batch_in_epoch:]
-            loader = DataLoader(
-                self.dataset,
-                batch_sampler=batches,
-                num_workers=cfg.num_workers,
-                collate_fn=collate_views,
-                pin_memory=device.type == "cuda",
-                generator=torch.Generator(),
-                worker_init_fn=_ignore_sigint if cfg.num_workers else None,
-            )
-            sums = dict.fromkeys(keys, 0.0)
-            counted = 0
-            t_epoch = time.time()
-            bar = tqdm(
-                total=n_steps,
-                initial=batch_in_epoch,
-                desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                unit="step",
-                disable=not (info.is_main and cfg.progress),
-                dynamic_ncols=True,
-            )
-            t_last = time.perf_counter()
-            stopped = False
-            try:
-                for views, labels, _subjects in loader:
-                    values = self._train_step(step_module, views, labels, amp_dtype)
-                    t_now = time.perf_counter()
-                    dt, t_last = t_now - t_last, t_now
-                    self.step += 1
-                    batch_in_epoch += 1
-                    trained_samples += global_batch
-                    train_seconds += dt
-                    record = dict(zip(keys, values))
-                    finite = all(map(math.isfinite, values))
-                    stop, bad = any_rank_flags([self._stop_requested(), not finite], info, device)
-                    if bad:
-                        raise ValueError(
-                            f"the loss is not finite at epoch {epoch} step {self.step} ({record}); "
-                            "lower --lr or turn mixed precision off"
-                        )
-                    for k in keys:
-                        sums[k] += record[k]
-                    counted += 1
-                    self.log.write(
-                        "step",
-                        epoch=epoch,
-                        step=self.step,
-                        **record,
-                        lr=lr,
-                        samples_per_s=global_batch / dt if dt > 0 else None,
-                        **({"redo": True} if self.step <= self.logged_until else {}),
-                    )
-                    bar.set_postfix(loss=f"{record['loss']:.4g}", refresh=False)
-                    bar.update(1)
-                    if stop:
-                        stopped = True
-                        break
-                    if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0 and batch_in_epoch < n_steps:
-                        self._save(epoch, batch_in_epoch, epoch_file=False)
-            finally:
-                bar.close()
-                del loader
-            if counted:
-                epoch_means = {k: sums[k] / counted for k in keys}
-            self._sync_buffers()
-            if stopped and batch_in_epoch < n_steps:
-                self._save(epoch, batch_in_epoch, epoch_file=False)
-                barrier(info, device)
-                return self._stopped(epoch, epoch_means, t_start, trained_samples, train_seconds)
-            self.log.write(
-                "epoch_end", epoch=epoch, step=self.step, seconds=time.time() - t_epoch, steps=counted, **epoch_means
-            )
-            epoch, batch_in_epoch = epoch + 1, 0
-            self._save(epoch, 0, epoch_file=True)
-            barrier(info, device)
-            if stopped and epoch < cfg.epochs:
-                return self._stopped(epoch, epoch_means, t_start, trained_samples, train_seconds)
-        self.log.write("done", message=f"trained {epoch} epochs ({self.step} steps)")
-        sps = trained_samples / train_seconds if train_seconds > 0 else 0.0
-        return self._summary("done", epoch, epoch_means, t_start, trained_samples, sps)
-
-    def _sync_buffers(self) -> None:
-        """Copy rank 0's buffers (BatchNorm running statistics) to every rank.
-
-        DDP broadcasts them at the start of each forward, but the last forward of a run updates each rank's copy
-        from its own batch; after this the whole state_dict is identical on all ranks.
-        """
-        if self.info.distributed:
-            for buf in self.model.buffers():
-                torch.distributed.broadcast(buf, src=0)
-
-    def _stopped(self, epoch, means, t_start, samples, seconds) -> RunSummary:
-        why = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}.get(self.signal_received, "a stop request")
-        message = f"stopped by {why} at epoch {epoch}, step {self.step}; checkpoint saved, resume with --resume"
-        self.log.write("stopped", message=message, epoch=epoch, step=self.step)
-        return self._summary("stopped", epoch, means, t_start, samples, samples / seconds if seconds > 0 else 0.0)
-
-    def _summary(self, status, epochs, means, t_start, samples, sps) -> RunSummary:
-        return RunSummary(
-            run_dir=self.run_dir,
-            status=status,
-            supervision=self.config.supervision,
-            epochs_completed=epochs,
-            step=self.step,
-            checkpoint=self.run_dir / LAST_NAME if (self.run_dir / LAST_NAME).exists() else None,
-            losses=dict(means),
-            seconds=time.time() - t_start,
-            samples_per_s=sps,
-            rank=self.info.rank,
-        )
-
-    def _train_step(self, step_module, views, labels, amp_dtype) -> list[float]:
-        cfg, device, rank = self.config, self.device, self.info.rank
-        views = views.to(device, non_blocking=True)
-        text = None
-        if self.bank is not None:
-            _, text = self.bank.draw(labels, seeded_generator("cpu", cfg.seed, "prompt", rank, self.step))
-        loss, terms = train_step(
-            step_module,
-            views,
-            text,
-            self.optimizer,
-            cfg.loss,
-            cfg.augment,
-            seeded_generator(device, cfg.seed, "augment", rank, self.step),
-            amp_dtype,
-            self.scaler,
-            classes=labels if self.bank is not None else None,
-        )
-        return torch.stack([loss] + [terms[k] for k in TERMS if k in terms]).tolist()
 
 
 def pretrain(
@@ -637,7 +315,7 @@ def pretrain(
     summary = None
     try:
         summary = _Trainer(config, run_dir, info, device, stop_event).run(resume)
-        with _signals_deferred():  # the run is over: SIGTERM/SIGINT now have nothing left to stop (exit 0, not 143)
+        with signals_deferred():  # the run is over: SIGTERM/SIGINT now have nothing left to stop (exit 0, not 143)
             if summary.rank == 0 and summary.checkpoint is not None:
                 write_run_card(run_dir)  # RUN_DIR/last.card.json + .md (core.model.card); never fails the run
         return summary
@@ -645,35 +323,8 @@ def pretrain(
         if summary is None:
             teardown_distributed(info)
         else:
-            with _signals_deferred():
+            with signals_deferred():
                 teardown_distributed(info)
-
-
-@contextlib.contextmanager
-def _signals_deferred():
-    """SIGTERM and SIGINT are noted, not acted on, inside the block (main thread only); the caller finishes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {}
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            previous[sig] = signal.signal(sig, lambda *_: None)
-        except (ValueError, OSError):
-            pass
-    try:
-        yield
-    finally:
-        _restore_signals(previous)
-
-
-def _restore_signals(previous: dict) -> None:
-    """Put back the handlers ``previous`` (signal -> handler) held before ours were installed."""
-    for sig, old in previous.items():
-        try:
-            signal.signal(sig, old)
-        except (ValueError, OSError):
-            pass
 
 
 def load_run(
