@@ -242,15 +242,18 @@ class CurvesPlot(QWidget):
         if top in self._lines:
             self._draw_line(painter, self._lines[top], self._colours[top], 2.4)
         # onset / apex / offset of the top class (not while the curves are stale: new ones are on their way)
+        last_right = -1.0  # labels in frame order (onset <= apex <= offset), each right of the one before
         for name, frame in ({} if self._stale else self.markers()).items():
             x = self.frame_x(frame)
             pen = QPen(MARKER_COLOUR, 1.2, Qt.SolidLine if name == "apex" else Qt.DashLine)
             painter.setPen(pen)
             painter.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
             w = metrics.horizontalAdvance(name) + 4
+            left = {"onset": x - w - 1, "offset": x + 1}.get(name, x - w / 2)  # onset left of its line, offset right
+            left = min(max(0.0, left, last_right + 2), self.width() - w)
+            last_right = left + w
             painter.setPen(text)
-            painter.drawText(QRectF(min(max(0.0, x - w / 2), self.width() - w), LEGEND_H, w, MARKER_LABEL_H),
-                             Qt.AlignHCenter | Qt.AlignVCenter, name)
+            painter.drawText(QRectF(left, LEGEND_H, w, MARKER_LABEL_H), Qt.AlignHCenter | Qt.AlignVCenter, name)
             if name == "apex":
                 colour = QColor(self._colours[top])
                 painter.setPen(QPen(text, 1))
