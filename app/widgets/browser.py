@@ -136,7 +136,7 @@ class BrowserPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        top = ColumnFlowLayout(max_columns=3, preferred_columns=3)  # wraps in a narrow dock instead of scrolling
+        top = ColumnFlowLayout(max_columns=3, preferred_columns=2)  # wraps in a narrow dock instead of scrolling
         top.setSpacing(6)
         self.format_box = QComboBox()
         self.format_box.addItem("Auto-detect", AUTO)
