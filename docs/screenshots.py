@@ -9,6 +9,8 @@ builds it first (a few minutes, once). Each scene puts the window in a state and
   sequence   a BU-4DFE-layout demo sequence: dynamic images, results, the timeline half-way
   prompts    the prompt editor tab beside the results
   training   the training panel on the demo's training run
+  evidence   a demo scan with View > Show evidence on: the predicted class's map on the mesh, its colour bar
+  curves     a demo sequence with its per-frame curves under the timeline, the cursor at the top class's apex
 
 Other scenes: add a function ``scene(window) -> None`` to :data:`SCENES`; :func:`switch_panel` brings a panel
 (browser, prompts, training, results, views) to the front, :func:`analyse_row` analyses a browser row and waits.
@@ -100,11 +102,35 @@ def scene_training(window) -> None:
     settle(0.8)
 
 
+def scene_evidence(window) -> None:
+    analyse_row(window, "3d")
+    switch_panel(window, "results")
+    top = window.controller.current.result.top
+    window.evidence.show_class(top)
+    _wait(lambda: window.viewer.evidence.class_name == top and window.viewer.evidence.shown)
+    settle(0.8)
+
+
+def scene_curves(window) -> None:
+    if window.viewer.evidence.action.isChecked():  # the curves alone, the scan in its own colours
+        window.viewer.evidence.action.setChecked(False)
+    analyse_row(window, "4d")
+    switch_panel(window, "results")
+    _wait(lambda: window.frame_curves.curves is not None)
+    curves = window.frame_curves.curves
+    events = curves.events
+    frame = events.apex if events is not None and events.apex is not None else window.viewer.n_frames // 2
+    window.viewer.set_frame(int(frame))
+    settle(0.8)
+
+
 SCENES: dict[str, Callable] = {
     "scan": scene_scan,
     "sequence": scene_sequence,
     "prompts": scene_prompts,
     "training": scene_training,
+    "evidence": scene_evidence,
+    "curves": scene_curves,
 }
 
 
