@@ -11,7 +11,8 @@
   data is read, and nothing is unpickled.
 
 Before trimesh reads an OFF, ASCII PLY or OBJ file, core.scans.mesh_checks checks it against its own
-declarations (element counts, corner counts, indices), which trimesh reads leniently.
+declarations (element counts, corner counts, indices), which trimesh reads leniently. A text OBJ, OFF or ASCII
+PLY above 32 MiB is read in blocks by core.scans.text_mesh instead (same arrays, a fraction of trimesh's memory).
 
 Every failure (including whatever trimesh raises, or an empty scene it returns for a file that is not a
 mesh at all) becomes a :class:`ScanError` naming the file.
@@ -28,6 +29,7 @@ import numpy as np
 
 from core.scans.mesh_checks import check_mesh_text
 from core.scans.npz import read_npy_stream
+from core.scans.text_mesh import read_text_mesh
 from core.scans.types import Scan, ScanError
 
 #: Extensions read through trimesh.
@@ -48,6 +50,9 @@ def read_trimesh(path: str | Path) -> Scan:
     file_type = path.suffix.lower().lstrip(".")
     if path.stat().st_size == 0:
         raise ScanError(path, "empty file")
+    streamed = read_text_mesh(path, file_type)  # a big text OBJ/OFF/PLY, in blocks; None: the trimesh path below
+    if streamed is not None:
+        return Scan(*streamed, str(path))
     check_mesh_text(path, file_type)  # counts, corner counts and indices against the file's own declarations
     try:
         loaded = trimesh.load(str(path), file_type=file_type, process=False, maintain_order=True)
