@@ -1,8 +1,8 @@
 """Capping a scan's size (:class:`core.scans.limits.ScanLimits`): dense meshes decimated, dense point clouds thinned.
 
-Meshes: vertex clustering with VTK's ``vtkBinnedDecimation`` (threaded, linear in the size, little memory: 2.6
-million vertices take about 2 s; quadric edge collapse took 70-100 s and up to 4 GB there). The vertices are
-binned on a regular grid of cubes, each occupied cube becomes one vertex at the average of its points, and a
+Meshes: vertex clustering in numpy (linear in the size, memory a few arrays of the mesh's length; quadric edge
+collapse took 70-100 s and up to 4 GB on 2.6 million vertices, and VTK's ``vtkBinnedDecimation`` allocates its
+whole 3D grid of bins: 2.2 GB for a 264,000-vertex face). The vertices are binned on a regular grid of cubes, each occupied cube becomes one vertex at the average of its points, and a
 triangle is kept when its corners fall in three different cubes. The cube side is the smallest found whose grid
 has at most the allowed number of occupied cubes. Clustering leaves a few duplicate triangles and slivers (a
 triangle whose corners lie nearly on a line), which would make the curvature channel speckled; both are dropped
@@ -10,7 +10,7 @@ triangle whose corners lie nearly on a line), which would make the curvature cha
 
 A 4D sequence whose frames share one triangle list (a ``.npz`` (T, V, 3)) is decimated once, on its first frame's
 positions: every frame gets the same triangles, each cube's vertex being the average of the same points in that
-frame (passed through VTK as point data), so the correspondence between frames stays.
+frame so the correspondence between frames stays.
 """
 
 from __future__ import annotations
@@ -132,47 +132,23 @@ def _occupied(points: np.ndarray, lo: np.ndarray, h: float) -> int:
 
 def _binned(frames: Sequence[np.ndarray], faces: np.ndarray, lo: np.ndarray,
             h: float) -> tuple[list[np.ndarray], np.ndarray]:
-    """vtkBinnedDecimation (bin averages) of the first frame, the other frames' positions averaged alike."""
-    from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
-    from vtkmodules.vtkCommonCore import VTK_ID_TYPE, vtkPoints
-    from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
-    from vtkmodules.vtkFiltersCore import vtkBinnedDecimation
-
-    arrays = [np.ascontiguousarray(f, dtype=np.float32) for f in frames]
-    points = vtkPoints()
-    points.SetData(numpy_to_vtk(arrays[0], deep=False))
-    offsets = np.arange(0, 3 * len(faces) + 1, 3, dtype=np.int64)
-    connectivity = np.ascontiguousarray(faces, dtype=np.int64).reshape(-1)
-    cells = vtkCellArray()
-    cells.SetData(numpy_to_vtk(offsets, deep=False, array_type=VTK_ID_TYPE),
-                  numpy_to_vtk(connectivity, deep=False, array_type=VTK_ID_TYPE))
-    mesh = vtkPolyData()
-    mesh.SetPoints(points)
-    mesh.SetPolys(cells)
-    for t, array in enumerate(arrays[1:], start=1):
-        data = numpy_to_vtk(array, deep=False)
-        data.SetName(f"frame{t}")
-        mesh.GetPointData().AddArray(data)
-    algo = vtkBinnedDecimation()
-    algo.SetInputData(mesh)
-    algo.SetDivisionOrigin(*(float(x) for x in lo))
-    algo.SetDivisionSpacing(h, h, h)
-    algo.AutoAdjustNumberOfDivisionsOff()
-    algo.SetPointGenerationModeToBinAverages()
-    algo.SetProducePointData(len(arrays) > 1)
-    algo.Update()
-    out = algo.GetOutput()
-    n_out = out.GetNumberOfPoints()
-    if n_out == 0:
-        return [np.zeros((0, 3), np.float32) for _ in arrays], np.zeros((0, 3), np.int64)
-    positions = [vtk_to_numpy(out.GetPoints().GetData()).astype(np.float32)]
-    for t in range(1, len(arrays)):
-        positions.append(vtk_to_numpy(out.GetPointData().GetArray(f"frame{t}")).astype(np.float32).reshape(-1, 3))
-    polys = out.GetPolys()
-    if not np.all(np.diff(vtk_to_numpy(polys.GetOffsetsArray())) == 3):
-        raise ValueError("the decimation produced cells that are not triangles")
-    out_faces = vtk_to_numpy(polys.GetConnectivityArray()).astype(np.int64).reshape(-1, 3)
-    return positions, out_faces
+    """Vertex clustering on the grid of cubes of side ``h`` from ``lo`` (the first frame's positions binned): each
+    occupied cube one vertex at the average of its points, in every frame alike; a triangle kept, corners in their
+    order, when they fall in three different cubes. Memory linear in the mesh: VTK's vtkBinnedDecimation, used before,
+    allocates its whole 3D grid of bins (2.2 GB and 5.6 s for a 264,000-vertex face capped to 200,000 vertices)."""
+    _, inverse = np.unique(_cube_keys(np.asarray(frames[0]), lo, h), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse).astype(np.float64)
+    positions = []
+    for frame in frames:
+        frame = np.asarray(frame)
+        out = np.empty((len(counts), 3), dtype=np.float32)
+        for k in range(3):  # one axis at a time: (V,) temporaries
+            out[:, k] = np.bincount(inverse, weights=frame[:, k].astype(np.float64), minlength=len(counts)) / counts
+        positions.append(out)
+    tri = inverse[np.asarray(faces, dtype=np.int64)]
+    keep = (tri[:, 0] != tri[:, 1]) & (tri[:, 1] != tri[:, 2]) & (tri[:, 0] != tri[:, 2])
+    return positions, tri[keep]
 
 
 def _clean(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
