@@ -1,15 +1,18 @@
 """Peak memory of reading, rendering and analysing a 2.6-million-vertex face scan, with the scan limits and without.
 
-    python benchmarks/bench_memory.py [--vertices 2600000] [--paths read,render,render-whole,analyse] [--keep DIR]
+    python benchmarks/bench_memory.py [--vertices 2600000] [--paths read,render,render-whole,analyse]
+                                      [--format ply|ply-ascii|obj|off] [--keep DIR]
 
 The scan is built here, never stored in the repository: the ICT Face Model's neutral face (../shared/ict or
 $SMILE_ICT_DIR), Loop-subdivided four times (a smooth surface; the vertex subset is chosen so the result has about
-``--vertices`` vertices), written as a binary PLY (millimetres) into a temporary folder. Without the ICT model a
+``--vertices`` vertices), written as a binary PLY (or ``--format``: ASCII PLY, OBJ, OFF text files; millimetres)
+into a temporary folder. Without the ICT model a
 face-like relief on a dense grid of the same size is used instead (its face search then fails; the memory figures
 stand).
 
 Each path runs in a fresh child process, twice: "before", the old path (``core.scans.load`` with
-``ScanLimits.unlimited()``: the scan as stored), and "after", the default limits of resources/scans.json (the scan
+``ScanLimits.unlimited()``: the scan as stored; text files parsed by trimesh, not in blocks by
+core.scans.text_mesh), and "after", the default limits of resources/scans.json (the scan
 decimated right after reading). The child reports its own peak resident memory (VmHWM from /proc/self/status, else
 ``ru_maxrss``), cross-checked by ``resource.getrusage(RUSAGE_CHILDREN)`` in a wrapper process whose only child
 it is. Paths:
@@ -37,11 +40,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ("read", "render", "render-whole", "analyse")
+#: --format -> (file suffix, PLY encoding, description)
+FORMATS = {"ply": (".ply", "binary", "binary PLY"), "ply-ascii": (".ply", "ascii", "ASCII PLY"),
+           "obj": (".obj", "", "text OBJ"), "off": (".off", "", "text OFF")}
 CHECKPOINT = ROOT / "resources" / "models" / "default" / "model.ckpt"
 
 BUILD = textwrap.dedent("""
     import sys, numpy as np, trimesh
-    target, out = int(sys.argv[1]), sys.argv[2]
+    target, out, encoding = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     try:
         from core.synth.ict_model import find_and_load_ict
         ict = find_and_load_ict()
@@ -66,7 +72,8 @@ BUILD = textwrap.dedent("""
         a = (j * nx + i).ravel()
         f = np.concatenate([np.stack([a, a + 1, a + nx + 1], 1), np.stack([a, a + nx + 1, a + nx], 1)])
         kind = "face-like relief on a dense grid (ICT model not found)"
-    trimesh.Trimesh(v.astype(np.float32), f, process=False).export(out)
+    mesh = trimesh.Trimesh(v.astype(np.float32), f, process=False)
+    mesh.export(out, encoding=encoding) if out.endswith(".ply") else mesh.export(out)
     print(f"{len(v)} {len(f)} {kind}")
 """)
 
@@ -86,6 +93,9 @@ CHILD = textwrap.dedent("""
     from core import scans
     from core.render import RenderConfig, render_scan
     limits = None if limited else scans.ScanLimits.unlimited()
+    if not limited:  # the old path: trimesh parses a text file whole
+        import core.scans.text_mesh
+        core.scans.text_mesh.STREAM_ABOVE_BYTES = 2 ** 62
     result = {}
     if what == "analyse":
         from core.inference.analyzer import Analyzer
@@ -131,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vertices", type=int, default=2_600_000, help="about how many vertices (default 2.6M)")
     parser.add_argument("--paths", default=",".join(PATHS), help=f"comma-separated subset of {', '.join(PATHS)}")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="ply",
+                        help="file format of the scan (default ply: binary PLY)")
     parser.add_argument("--keep", type=Path, default=None, help="write the scan into this folder and keep it")
     args = parser.parse_args(argv)
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
@@ -144,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        scan = folder / "dense_face.ply"
+        suffix, encoding, described = FORMATS[args.format]
+        scan = folder / f"dense_face{suffix}"
         t0 = time.perf_counter()
-        built, _ = run_child(BUILD, str(args.vertices), str(scan))
+        built, _ = run_child(BUILD, str(args.vertices), str(scan), encoding)
         n_v, n_f, kind = built.split(" ", 2)
-        print(f"scan: {int(n_v):,} vertices, {int(n_f):,} triangles ({kind}); binary PLY "
+        print(f"scan: {int(n_v):,} vertices, {int(n_f):,} triangles ({kind}); {described} "
               f"{scan.stat().st_size / 1e6:.0f} MB, built in {time.perf_counter() - t0:.0f} s")
         print(f"{'path':<14}{'run':<8}{'peak RSS':>10}{'rusage':>9}{'vertices':>11}{'seconds':>9}  notes")
         figures: dict[tuple[str, str], dict] = {}
