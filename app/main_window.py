@@ -13,6 +13,11 @@ by default, remembered) overlays the nose tip and crop sphere the controller's f
 model's views show the canonical face; when no face was found the results panel says so above the probabilities,
 and exports (one result or a batch) carry face_ok, face_residual_mm and face_reason.
 
+Parts of the window live in mixins beside this file: start-up and the first run (app/window_startup.py), batch
+analysis (app/window_batch.py), dialogs (app/window_dialogs.py), session state (app/window_session.py), the prompt
+set (app/window_prompts.py); the evidence overlay and the per-frame curves are objects the window makes
+(app/window_evidence.py, app/window_frames.py).
+
 The model: the status bar names it by its model card (core.model.card, loaded with the Analyzer; "FILE (no model
 card)" without one), its tooltip the checkpoint path; Help ▸ About this model… shows the card (ModelCardDialog).
 """
@@ -37,14 +42,16 @@ from PySide6.QtWidgets import (
 
 from app.controllers.analysis import AnalysisController, ScoredResult, device_description, error_text
 from app.controllers.batch import BatchController, BatchOutcome
-from app.controllers.firstrun import FirstRunController, FirstRunOutcome
+from app.controllers.firstrun import FirstRunController
 from app.controllers.workers import start_worker
 from app.dock_tabs import StrayTabBarSweeper
+from app.window_batch import WindowBatch
 from app.window_dialogs import WindowDialogs
 from app.window_evidence import WindowEvidence
 from app.window_frames import WindowFrames
 from app.window_prompts import WindowPrompts
 from app.window_session import WindowSession
+from app.window_startup import WindowStartup
 from app.widgets.batch_results import BatchResultsPanel
 from app.widgets.browser import BrowserPanel
 from app.widgets.elided_label import ElidedLabel
@@ -59,7 +66,6 @@ from core.cli.app_cmd import AppLaunch
 from core.datasets import FORMATS, read_manifest, write_manifest
 from core.datasets.detect import AUTO, index_folder
 from core.firstrun import DemoPaths, data_dir
-from core.inference.batch_inputs import folder_inputs
 from core.inference.export import ExportMeta, write_results
 from core.inference.predict import PredictionRecord
 from core.scans.frame_names import check_frame_names
@@ -79,7 +85,7 @@ class AppOptions(AppLaunch):
     firstrun_config: str = ""
 
 
-class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
+class MainWindow(WindowStartup, WindowBatch, WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
     """See the module docstring. Signals: modelReady() each time a model is loaded."""
 
     modelReady = Signal()
@@ -266,92 +272,6 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self.batch.progress.connect(self._on_batch_progress)
         self.batch.finished.connect(self._on_batch_finished)
 
-    # ------------------------------------------------------------------------------------------------ start-up
-    def start(self) -> None:
-        """After show(): pick the model (options, last used, the demo's, else the first run) and open the path."""
-        from app.controllers.analysis import warm_up_renderer
-
-        try:
-            warm_up_renderer()
-        except Exception as exc:  # no OpenGL: say so; the window still opens files
-            self.show_error(f"Offscreen rendering is not available, the model cannot see scans: {error_text(exc)}")
-        checkpoint = self.options.checkpoint or str(self.settings.value("checkpoint", "") or "")
-        if checkpoint and not Path(checkpoint).is_file():
-            if not self.options.checkpoint:
-                checkpoint = ""  # the last used one was moved away: fall back to the demo's
-        if not checkpoint and self.demo.is_ready():
-            checkpoint = str(self.demo.checkpoint)
-        shipped = False
-        if not checkpoint:  # first start: the shipped default model is usable at once, the demo set follows
-            from core.release.install import shipped_model_dir
-
-            folder = shipped_model_dir()
-            if folder is not None:
-                checkpoint, shipped = str(folder / "model.ckpt"), True
-        self.restore_prompt_set()  # app.window_prompts: the last session's unsaved edits or chosen set
-        if checkpoint:
-            self.use_checkpoint(checkpoint, self.options.prompts or None)
-        if shipped and self.options.first_run:  # the demo set after the model: loading it first keeps start-up short
-            self.modelReady.connect(self._first_run_after_model, Qt.SingleShotConnection)
-        elif not checkpoint and self.options.first_run:
-            self.start_first_run()
-        elif not checkpoint:
-            self.show_message("No model yet: open a checkpoint (File \u25b8 Open checkpoint\u2026) or train one.",
-                              "warning")
-        if self.options.path:
-            self.open_any(self.options.path)
-        elif self.last_dataset() and not self.browser.rows():  # the data set of the last session
-            self.open_manifest(self.last_dataset(), select_first=False)
-        elif self.demo.has_demo() and not self.browser.rows():
-            self.open_manifest(str(self.demo.manifest), select_first=True)
-
-    def _first_run_after_model(self) -> None:
-        self.start_first_run()
-
-    def start_first_run(self) -> None:
-        """Build the demo in a child process with a (non-modal) progress dialog."""
-        if self.firstrun is not None and self.firstrun.running:
-            return
-        self.firstrun = FirstRunController(self.data_dir, self.options.firstrun_config or None, parent=self)
-        dialog = QProgressDialog("Preparing the demo: synthetic scans and a small model (a few minutes, once)",
-                                 "Cancel", 0, 1000, self)
-        dialog.setWindowTitle("First run")
-        dialog.setWindowModality(Qt.NonModal)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self.firstrun.cancel)
-        self.firstrun_dialog = dialog
-        self.firstrun.progress.connect(self._on_firstrun_progress)
-        self.firstrun.finished.connect(self._on_firstrun_finished)
-        self._set_task("firstrun", "first run: building the demo")
-        dialog.show()
-        self.firstrun.start()
-
-    def _on_firstrun_progress(self, fraction: float, message: str) -> None:
-        if self.firstrun_dialog is not None:
-            self.firstrun_dialog.setValue(int(round(1000 * fraction)))
-            self.firstrun_dialog.setLabelText(message)
-        self._set_task("firstrun", f"first run: {message}")
-
-    def _on_firstrun_finished(self, outcome: FirstRunOutcome) -> None:
-        if self.firstrun_dialog is not None:
-            self.firstrun_dialog.hide()
-            self.firstrun_dialog.deleteLater()
-            self.firstrun_dialog = None
-        self._set_task("firstrun", "")
-        if outcome.ok:
-            self.show_message(f"Demo ready ({outcome.message}): its scans are in the browser.", "info")
-            if self.controller.analyzer is None:
-                self.use_checkpoint(outcome.checkpoint)
-            if not self.browser.rows():
-                self.open_manifest(outcome.manifest, select_first=not self.controller.loaded)
-        elif outcome.status in ("cancelled", "stopped"):
-            self.show_message("First run stopped; it continues where it stopped on the next start. Meanwhile, open "
-                              "a checkpoint (File \u25b8 Open checkpoint\u2026).", "warning")
-        else:
-            self.show_error(outcome.message)
-
     # ------------------------------------------------------------------------------------------------ actions
     def use_checkpoint(self, path: str, prompts: str | None = None) -> None:
         """Load a checkpoint (in a worker); remembered for the next start once it loads."""
@@ -432,35 +352,6 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         self._run(write_results, [record], path, meta,
                   returned=lambda p: self.show_message(f"Result saved to {p}", "info"),
                   errored=lambda e: self._failed(f"Cannot export: {error_text(e)}"))
-
-    def start_batch(self, paths: list, out_path: str) -> bool:
-        """Analyse ``paths`` (paths, manifest rows or BatchInputs: a row's label is scored against) and write the
-        results to ``out_path`` (.csv / .json). False (with a message) when it cannot start."""
-        analyzer = self.controller.analyzer
-        if analyzer is None:
-            self.show_error("No model loaded yet: wait for it, or open a checkpoint.")
-            return False
-        if self.batch.running:
-            self.show_error("A batch analysis is already running; cancel it first.")
-            return False
-        meta = ExportMeta(self.controller.checkpoint, self.prompt_set_label(), tuple(analyzer.labels))
-        try:
-            self.batch.start(paths, analyzer, out_path, meta)
-        except ValueError as exc:
-            self.show_error(str(exc))
-            return False
-        return True
-
-    def start_batch_folder(self, folder: str, out_path: str) -> None:
-        """The inputs of ``folder`` (in a worker: core.inference.batch_inputs.folder_inputs, so a data-set tree gives
-        its sequences and scans with their labels), then :meth:`start_batch`."""
-
-        def found(inputs) -> None:
-            if self.start_batch(list(inputs.inputs), out_path):
-                self.show_message(inputs.note, "info")
-
-        self._run(folder_inputs, folder, returned=found,
-                  errored=lambda e: self._failed(f"Cannot analyse folder: {error_text(e)}"))
 
     def _toggle_play(self) -> None:
         if self.viewer.is_playing:
@@ -572,23 +463,6 @@ class MainWindow(WindowDialogs, WindowSession, WindowPrompts, QMainWindow):
         """The status line: the last message for NOTE_MS, then what runs now ("ready" when nothing does)."""
         tasks = " \u00b7 ".join(self._tasks.values()) or ("" if self._note else "ready")
         self.activity_label.setText(" \u2014 ".join(filter(None, (self._note, tasks))))
-
-    def _on_batch_progress(self, done: int, total: int, path: str) -> None:
-        self.results.batch_progress(done, total, path)
-        self._set_task("batch", f"batch: {done} / {total}")
-
-    def _on_batch_finished(self, outcome: BatchOutcome) -> None:
-        self.last_batch = outcome
-        if self._deferred_prompts is not None:
-            prompts, self._deferred_prompts = self._deferred_prompts, None
-            self.controller.set_prompts(prompts)
-        text = outcome.summary()
-        self.results.batch_finished(text)
-        if outcome.table is not None:  # the results table, computed with the outcome (core.inference.batch_summary)
-            self.batch_results.set_summary(outcome.table, text)
-            self.show_panel("batch")
-        self._set_task("batch", "")
-        self.show_message(f"Batch: {text}", "error" if outcome.error else ("warning" if outcome.n_failed else "info"))
 
     # ------------------------------------------------------------------------------------------------ messages
     def show_error(self, text: str) -> None:
