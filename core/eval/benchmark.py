@@ -9,6 +9,9 @@ Phases (all under OUT):
                 OUT/work/*.npy; folds drawn (OUT/folds/<experiment>.json)
   4. train      one job per (experiment, method, fold) (core.eval.runner), skipped when OUT/runs holds its result
   5. report     OUT/report.md, results.json, results.csv, summary.csv, figures/ (core.eval.report)
+
+The run's settings, OUT sub-folders and worker/view decisions live in core.eval.benchmark_config (re-exported here),
+the phase-2 checks in core.eval.benchmark_checks.
 """
 
 from __future__ import annotations
@@ -19,15 +22,23 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.config_io import write_json_atomic
-from core.eval.config import ExperimentRun, Preset, load_preset
+from core.eval.benchmark_checks import PreparedExperiment, check_init, prepare_experiment
+from core.eval.benchmark_config import (  # noqa: F401  (re-exported: imported from here by the CLI and tests)
+    SUBDIRS,
+    BenchmarkConfig,
+    BenchmarkSummary,
+    cpu_count,
+    resolve_workers,
+    view_names,
+)
+from core.eval.config import load_preset
 from core.eval.leak import check_no_subject_leak
 from core.eval.pretrained_init import source_state
 from core.eval.data import (
@@ -35,134 +46,11 @@ from core.eval.data import (
     load_views,
     render_rows,
     rows_fingerprint,
-    source_rows,
     synthetic_source,
     user_source,
 )
 from core.eval.folds import FoldPlan, subject_folds
 from core.eval.runner import CrossData, ExperimentData, Job, job_key, read_result, run_jobs
-from core.scans.canonical.settings import check_orientation
-
-SUBDIRS = {"data": "data", "cache": "cache", "work": "work", "runs": "runs", "folds": "folds", "figures": "figures"}
-
-
-@dataclass(frozen=True)
-class BenchmarkConfig:
-    """One benchmark run.
-
-    preset: preset name; out: output folder; data: data set -> user root folder or manifest (replaces the synthetic
-    set); presets_file: a presets JSON (None: resources/benchmark/presets.json); only: run only these experiments;
-    device: auto | cpu | cuda; workers: training processes (None: the preset's, "auto" = one per CPU core up to 8
-    on the CPU, 1 on a GPU); threads: torch threads per training process (None: cores / workers); init: a
-    SMILE-VLM checkpoint every fold model starts from; progress: progress bars. orientation, crop: changes to the
-    canonical-face settings of the renders (None: the preset's render.canonical, else resources/canonical.json).
-    """
-
-    preset: str
-    out: Path
-    data: Mapping[str, Path] = field(default_factory=dict)
-    presets_file: Path | None = None
-    only: tuple[str, ...] = ()
-    device: str = "auto"
-    workers: int | None = None
-    threads: int | None = None
-    init: Path | None = None
-    progress: bool = True
-    orientation: str | None = None
-    crop: bool | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "out", Path(os.path.abspath(os.path.expanduser(os.fspath(self.out)))))
-        object.__setattr__(self, "data", {k: Path(v) for k, v in dict(self.data).items()})
-        if self.workers is not None and (isinstance(self.workers, bool) or not isinstance(self.workers, int)
-                                         or self.workers < 1):
-            raise ValueError(f"workers must be an integer >= 1, got {self.workers!r}")
-        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
-                                         or self.threads < 1):
-            raise ValueError(f"threads must be an integer >= 1, got {self.threads!r}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"device must be auto, cpu or cuda, got {self.device!r}")
-        if self.orientation is not None:
-            object.__setattr__(self, "orientation", check_orientation(self.orientation, "benchmark orientation"))
-        if self.crop is not None and not isinstance(self.crop, bool):
-            raise ValueError(f"crop must be true, false or None, got {self.crop!r}")
-
-
-@dataclass(frozen=True)
-class BenchmarkSummary:
-    """What a benchmark did: output folder, report path, jobs (total, trained now, reused), phase timings."""
-
-    out: Path
-    report: Path
-    jobs: int
-    trained: int
-    reused: int
-    timings: dict[str, float]
-    files: dict[str, Path]
-
-
-def cpu_count() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
-def resolve_workers(requested: int | str | None, device_type: str) -> tuple[int, int]:
-    """(worker processes, torch threads per worker). On a GPU: one process. On the CPU, "auto": one process per
-    core up to 8 (small models train faster as independent single-threaded jobs than as one multi-threaded one)."""
-    cores = cpu_count()
-    if device_type == "cuda":
-        return 1, cores
-    workers = min(cores, 8) if requested in (None, "auto") else int(requested)
-    workers = max(1, workers)
-    return workers, max(1, cores // workers)
-
-
-def view_names(yaws: tuple[float, ...]) -> tuple[tuple[str, ...], int]:
-    """Names of the views by yaw (left < 0, front = 0, right > 0; 'yaw+15' style when names would repeat) and the
-    index of the frontal view (yaw nearest 0)."""
-    names = ["front" if y == 0 else ("left" if y < 0 else "right") for y in yaws]
-    if len(set(names)) != len(names):
-        names = [f"yaw{y:+g}" for y in yaws]
-    frontal = int(np.argmin([abs(y) for y in yaws]))
-    return tuple(names), frontal
-
-
-def _prompt_classes(run: ExperimentRun) -> dict[str, tuple[str, ...]]:
-    from core.prompts import resolve_prompts
-
-    prompt_set = resolve_prompts(run.spec.prompt_set)
-    classes = {k: tuple(v) for k, v in prompt_set.classes.items()}
-    for label, prompts in run.spec.extra_prompts:
-        classes[label] = tuple(prompts)
-    return classes
-
-
-def _uses_prompts(preset: Preset, run: ExperimentRun) -> bool:
-    return any(preset.methods[m].kind == "smile" and preset.methods[m].prompts != "none" for m in run.methods)
-
-
-def check_init(path: Path, model_config, text_dim: int) -> tuple[dict, object]:
-    """(state_dict, recorded training subjects or None) of an --init checkpoint; ValueError naming the file when its
-    architecture or embedding size does not match the preset's model."""
-    from core.model.checkpoint import load_checkpoint
-
-    ckpt = load_checkpoint(path)
-    theirs = ckpt.model_config
-    if theirs.embed_dim != model_config.embed_dim:
-        raise ValueError(
-            f"{path}: its embeddings are {theirs.embed_dim}-d but the preset's model uses {model_config.embed_dim}-d "
-            "(model.embed_dim); choose a matching checkpoint or preset"
-        )
-    for name in ("backbone", "proj_hidden", "fusion_hidden"):
-        if getattr(theirs, name) != getattr(model_config, name):
-            raise ValueError(f"{path}: its model.{name} is {getattr(theirs, name)!r}, the preset's "
-                             f"{getattr(model_config, name)!r}")
-    if ckpt.text_dim != text_dim:
-        raise ValueError(f"{path}: its text projection takes {ckpt.text_dim}-d text features but the text encoder "
-                         f"{model_config.text_encoder!r} gives {text_dim}-d")
-    return dict(ckpt.model_state), ckpt.extra.get("subjects")
 
 
 def _file_hash(path: Path) -> str:
@@ -188,57 +76,6 @@ def _save_views(folder: Path, name: str, views: np.ndarray) -> Path:
     np.save(tmp, views, allow_pickle=False)
     os.replace(tmp, path)
     return path
-
-
-@dataclass
-class _Prepared:
-    """An experiment's checked rows: classes in prompt-set order, their prompts, the cross-data-set rows."""
-
-    rows: list
-    classes: tuple[str, ...]
-    prompts: dict[str, tuple[str, ...]]
-    cross_rows: list | None
-
-
-def _prepare(preset: Preset, run: ExperimentRun, sources: Mapping[str, DataSource]) -> _Prepared:
-    """Rows of an experiment, checked before any training: enough subjects for the folds, at least two classes,
-    every class in the prompt set (when a method uses prompts), the cross-data-set labels among the classes."""
-    spec = run.spec
-    rows = source_rows(sources[spec.dataset], spec.protocol)
-    where = f"{spec.title} ({sources[spec.dataset].describe()})"
-    subjects = sorted({r.subject for r in rows})
-    if len(subjects) < run.folds:
-        raise ValueError(
-            f"{where}: {len(subjects)} subject(s), too few for {run.folds} subject-independent folds; use fewer "
-            "folds or more subjects"
-        )
-    present = sorted({r.label for r in rows})
-    if len(present) < 2:
-        raise ValueError(f"{where}: only one class ({present[0]}); recognition needs at least two")
-    prompts: dict[str, tuple[str, ...]] = {}
-    if _uses_prompts(preset, run):
-        classes = _prompt_classes(run)
-        missing = [c for c in present if not classes.get(c)]
-        if missing:
-            raise ValueError(
-                f"{where}: class(es) {', '.join(missing)} missing from the prompt set {spec.prompt_set!r} "
-                f"(it has {', '.join(classes)}); add them with extra_prompts in the presets file"
-            )
-        ordered = tuple(c for c in classes if c in present)
-        prompts = {c: classes[c] for c in ordered}
-    else:
-        ordered = tuple(present)
-    target = None
-    if spec.cross is not None:
-        target = [r for r in source_rows(sources[spec.cross.dataset]) if r.code in spec.cross.codes]
-        if not target:
-            raise ValueError(f"{sources[spec.cross.dataset].path}: no rows with code(s) "
-                             f"{', '.join(spec.cross.codes)} for the cross-data-set test of {spec.title}")
-        foreign = sorted({r.label for r in target} - set(ordered))
-        if foreign:
-            raise ValueError(f"{spec.cross.title}: target label(s) {', '.join(foreign)} are not among the classes "
-                             f"trained on {spec.title} ({', '.join(ordered)})")
-    return _Prepared(rows, ordered, prompts, target)
 
 
 @contextlib.contextmanager
@@ -334,11 +171,11 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
         init_hash = _file_hash(config.init)
 
     # -------------------------------------------------------------- data and its checks (before any training)
-    prepared: dict[str, _Prepared] = {}
+    prepared: dict[str, PreparedExperiment] = {}
     for run in preset.experiments:  # the user's data first: its problems show before anything is generated
         needed = [run.spec.dataset] + ([run.spec.cross.dataset] if run.spec.cross else [])
         if all(ds in sources for ds in needed):
-            prepared[run.spec.name] = _prepare(preset, run, sources)
+            prepared[run.spec.name] = prepare_experiment(preset, run, sources)
     t0 = time.perf_counter()
     for ds in preset.datasets():
         if ds not in sources:
@@ -347,7 +184,7 @@ def _run(config: BenchmarkConfig) -> BenchmarkSummary:
     timings["data"] = time.perf_counter() - t0
     for run in preset.experiments:
         if run.spec.name not in prepared:
-            prepared[run.spec.name] = _prepare(preset, run, sources)
+            prepared[run.spec.name] = prepare_experiment(preset, run, sources)
     rows_of = {name: p.rows for name, p in prepared.items()}
     classes_of = {name: p.classes for name, p in prepared.items()}
     prompts_of = {name: p.prompts for name, p in prepared.items()}
