@@ -22,6 +22,9 @@ resources/firstrun.json ("pretrain" section, over resources/pretrain.json): a ru
 the app's Cancel) resumes from its last checkpoint. Progress goes to a callback as :class:`Progress` (overall
 fraction 0..1: the demo set counts for DEMO_SHARE of it, training for the rest), polled from the files being
 written (scan files of the demo set, the training log's steps), so it works for any generator and trainer.
+
+The settings (FirstRunConfig, load_config) live in core.firstrun_config, the progress events and their polling in
+core.firstrun_progress; both re-exported here.
 """
 
 from __future__ import annotations
@@ -33,21 +36,24 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.config_io import read_json_object, write_json_atomic
+from core.config_io import write_json_atomic
+from core.firstrun_config import CONFIG_FILE, FirstRunConfig, load_config  # noqa: F401  (re-exported)
+from core.firstrun_progress import (  # noqa: F401  (re-exported: tests and callers import them from here)
+    DEMO_SHARE,
+    POLL_S,
+    Poller,
+    Progress,
+    count_scans,
+    train_probe,
+)
 
 #: Environment variable naming the data folder (tests point it at a temporary folder).
 ENV_VAR = "SMILE_VLM_DATA_DIR"
-#: resources/ file holding the first-run settings.
-CONFIG_FILE = "firstrun.json"
-#: Share of the overall progress taken by generating the demo set (training takes the rest).
-DEMO_SHARE = 0.2
-#: Seconds between two looks at the files being written.
-POLL_S = 0.25
 READY_NAME = "demo-ready.json"
 
 
@@ -121,108 +127,6 @@ class DemoPaths:
 
 
 @dataclass(frozen=True)
-class Progress:
-    """stage: "demo" | "train" | "done"; fraction: overall progress 0..1; message: one line for the user."""
-
-    stage: str
-    fraction: float
-    message: str
-
-    def to_json(self) -> str:
-        return json.dumps({"event": "progress", "stage": self.stage, "fraction": round(self.fraction, 4),
-                           "message": self.message})
-
-
-@dataclass(frozen=True)
-class FirstRunConfig:
-    """seed: of the demo set; demo: overrides of core.synth's DemoConfig (resources/synth.json "demo");
-    pretrain: pretraining settings over resources/pretrain.json (any PretrainConfig key but data/cache);
-    model: "shipped" (install resources/models/default; train the demo model only when none is shipped) or
-    "train" (always train the small demo model)."""
-
-    seed: int = 0
-    demo: Mapping[str, Any] = field(default_factory=dict)
-    pretrain: Mapping[str, Any] = field(default_factory=dict)
-    model: str = "shipped"
-
-    def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"first-run config: seed must be an integer >= 0, got {self.seed!r}")
-        if self.model not in ("shipped", "train"):
-            raise ValueError(f"first-run config: model must be 'shipped' or 'train', got {self.model!r}")
-        for name in ("demo", "pretrain"):
-            value = getattr(self, name)
-            if not isinstance(value, Mapping):
-                raise ValueError(f"first-run config: {name} must be a JSON object, got {type(value).__name__}")
-            object.__setattr__(self, name, json.loads(json.dumps(dict(value))))  # private JSON-clean copy
-        from core.synth.config import DemoConfig
-
-        known = {f for f in DemoConfig.__dataclass_fields__}
-        unknown = sorted(set(self.demo) - known)
-        if unknown:
-            raise ValueError(f"first-run config: unknown demo setting(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(sorted(known))})")
-        owned = sorted({"data", "cache"} & set(self.pretrain))
-        if owned:
-            raise ValueError(f"first-run config: pretrain.{owned[0]} is chosen by the first run itself")
-        self.pretrain_config("")  # validates the training settings now, not half-way through a first run
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str = "first-run config") -> FirstRunConfig:
-        if not isinstance(data, Mapping):
-            raise ValueError(f"{source}: expected a JSON object, got {type(data).__name__}")
-        values = {k: v for k, v in data.items() if not str(k).startswith("_")}
-        unknown = sorted(set(values) - {"seed", "demo", "pretrain", "model"})
-        if unknown:
-            raise ValueError(f"{source}: unknown setting(s) {', '.join(unknown)} (known: demo, model, pretrain, "
-                             "seed)")
-        try:
-            return cls(**values)
-        except ValueError as exc:
-            raise ValueError(f"{source}: {exc}") from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"seed": self.seed, "demo": dict(self.demo), "pretrain": dict(self.pretrain), "model": self.model}
-
-    def demo_config(self):
-        """core.synth's DemoConfig: resources/synth.json's "demo" section updated by ``demo``."""
-        from core.synth.config import DemoConfig, load_demo_config
-
-        base = asdict(load_demo_config())
-        values = {**base, **self.demo}
-        if isinstance(values.get("bu4dfe_expressions"), list):
-            values["bu4dfe_expressions"] = tuple(values["bu4dfe_expressions"])
-        return DemoConfig(**values)
-
-    def pretrain_config(self, manifest: str | os.PathLike[str], cache: str | os.PathLike[str] = ""):
-        """The PretrainConfig of the demo training on ``manifest`` with render cache ``cache`` (no progress bar)."""
-        from core.train import load_pretrain_config
-
-        overrides = {**self.pretrain, "data": os.fspath(manifest), "cache": os.fspath(cache), "progress": False}
-        return load_pretrain_config(None, overrides=overrides)
-
-
-def load_config(path: str | os.PathLike[str] | None = None) -> FirstRunConfig:
-    """resources/firstrun.json, updated key by key (sections merged) by the JSON file ``path`` when given."""
-    from core.resources import resource_path
-
-    data = read_json_object(resource_path(CONFIG_FILE), "first-run config")
-    source = str(resource_path(CONFIG_FILE))
-    if path is not None:
-        extra = read_json_object(path, "first-run config")
-        for key, value in extra.items():
-            if key in ("demo", "pretrain") and isinstance(value, dict) and isinstance(data.get(key), dict):
-                merged = dict(data[key])
-                for k, v in value.items():  # nested training sections (model, loss, ...) merge too
-                    merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
-                data[key] = merged
-            else:
-                data[key] = value
-        source = str(path)
-    return FirstRunConfig.from_dict(data, source=source)
-
-
-@dataclass(frozen=True)
 class FirstRunResult:
     """status: "ready" (all built) or "stopped" (training stopped early; run again to resume); what was done."""
 
@@ -233,46 +137,6 @@ class FirstRunResult:
     seconds: float
 
 
-class _Poller:
-    """Calls ``probe()`` every POLL_S seconds in a daemon thread and reports each new Progress it returns."""
-
-    def __init__(self, probe: Callable[[], Progress | None], report: Callable[[Progress], None]):
-        self._probe, self._report = probe, report
-        self._stop = threading.Event()
-        self._last: Progress | None = None
-        self._thread = threading.Thread(target=self._loop, name="firstrun-progress", daemon=True)
-
-    def __enter__(self) -> _Poller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.poll()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
-            self.poll()
-
-    def poll(self) -> None:
-        try:
-            progress = self._probe()
-        except (OSError, ValueError):  # a file being written: look again next time
-            return
-        if progress is not None and progress != self._last:
-            self._last = progress
-            self._report(progress)
-
-
-def _count_scans(folder: Path) -> int:
-    from core.scans import SCAN_EXTENSIONS
-
-    if not folder.is_dir():
-        return 0
-    return sum(1 for p in folder.rglob("*") if p.suffix.lower() in SCAN_EXTENSIONS and p.is_file())
-
-
 def expected_demo_files(demo) -> int:
     """Scan files the demo set holds for DemoConfig ``demo`` (BU-3DFE scans + BU-4DFE frames)."""
     from core.synth.config import load_config as load_synth
@@ -281,60 +145,6 @@ def expected_demo_files(demo) -> int:
     bu4 = replace(load_synth("bu4dfe"), frames=demo.bu4dfe_frames, expressions=demo.bu4dfe_expressions)
     return (demo.bu3dfe_subjects * files_per_subject("bu3dfe", load_synth("bu3dfe"))
             + demo.bu4dfe_subjects * files_per_subject("bu4dfe", bu4))
-
-
-class _LogTail:
-    """Reads the complete new lines of a growing JSON-lines training log."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._offset = 0
-        self._rest = b""
-
-    def events(self) -> list[dict]:
-        if not self.path.is_file():
-            return []
-        with open(self.path, "rb") as handle:
-            handle.seek(self._offset)
-            data = handle.read()
-        self._offset += len(data)
-        lines = (self._rest + data).split(b"\n")
-        self._rest = lines.pop()
-        out = []
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-            if isinstance(event, dict):
-                out.append(event)
-        return out
-
-
-def _train_probe(log: Path) -> Callable[[], Progress | None]:
-    tail = _LogTail(log)
-    state = {"total": 0, "step": 0, "epochs": 0, "epoch": 0, "loss": None}
-
-    def probe() -> Progress:
-        for event in tail.events():
-            kind = event.get("event")
-            if kind == "start":
-                epochs = int(event.get("config", {}).get("epochs", 1))
-                state.update(total=max(1, epochs * int(event.get("steps_per_epoch", 1))), epochs=epochs)
-            elif kind in ("step", "epoch_end"):
-                state["step"] = int(event.get("step", state["step"]))
-                state["epoch"] = int(event.get("epoch", state["epoch"]))
-                if isinstance(event.get("loss"), (int, float)):
-                    state["loss"] = float(event["loss"])
-        if not state["total"]:
-            return Progress("train", DEMO_SHARE, "training the demo model: rendering the training views")
-        done = min(1.0, state["step"] / state["total"])
-        loss = f", loss {state['loss']:.3f}" if state["loss"] is not None else ""
-        return Progress("train", DEMO_SHARE + (1 - DEMO_SHARE) * done,
-                        f"training the demo model: epoch {min(state['epoch'] + 1, state['epochs'])}/{state['epochs']}"
-                        f", step {state['step']}/{state['total']}{loss}")
-
-    return probe
 
 
 def load_demo_face_model(name: str, report: Callable[[Progress], None]) -> Any:
@@ -367,10 +177,10 @@ def build_demo_set(paths: DemoPaths, config: FirstRunConfig,
         shutil.rmtree(paths.partial_dir)
 
     def probe() -> Progress:
-        n = min(total, _count_scans(paths.partial_dir))
+        n = min(total, count_scans(paths.partial_dir))
         return Progress("demo", DEMO_SHARE * n / total, f"generating the synthetic demo set: {n}/{total} scans")
 
-    with _Poller(probe, report):
+    with Poller(probe, report):
         generate_demo(paths.partial_dir, model, demo, seed=config.seed)
     if paths.demo_dir.exists():
         shutil.rmtree(paths.demo_dir)
@@ -401,7 +211,7 @@ def train_demo_model(paths: DemoPaths, config: FirstRunConfig, progress: Callabl
             shutil.rmtree(paths.run_dir)
             resume = False
     report(Progress("train", DEMO_SHARE, "training the demo model: " + ("resuming" if resume else "starting")))
-    with _Poller(_train_probe(paths.run_dir / "log.jsonl"), report):
+    with Poller(train_probe(paths.run_dir / "log.jsonl"), report):
         return pretrain(train_config, paths.run_dir, resume=resume, stop_event=stop_event)
 
 

@@ -94,7 +94,7 @@ def test_settings_layering_and_errors(tmp_path):
 
 def test_log_tail_reads_complete_lines_only(tmp_path):
     log = tmp_path / "log.jsonl"
-    probe = firstrun._train_probe(log)
+    probe = firstrun.train_probe(log)
     assert probe().message.endswith("rendering the training views")
     with open(log, "w") as f:
         f.write(json.dumps({"event": "start", "config": {"epochs": 2}, "steps_per_epoch": 5}) + "\n")
