@@ -27,13 +27,15 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from superqt.utils import WorkerBase
 
+from app.controllers.vtk_steps import VtkSteps
 from app.controllers.workers import start_worker
 from core.dynamic import rank_pool, sample_indices
 from core.inference import AnalysisResult, Analyzer
@@ -141,7 +143,8 @@ def error_text(exc: BaseException) -> str:
 
 # ------------------------------------------------------------------------------------------------ GUI-thread render
 class RenderJob(QObject):
-    """Renders a PreparedInput on the GUI thread, a few frames per event-loop turn.
+    """Renders a PreparedInput on the GUI thread, a few frames per event-loop turn (:class:`VtkSteps`, at most
+    RENDER_BUDGET_S of rendering per turn beyond the first frame).
 
     finished(object): the (T, V, S, S, 3) uint8 frame images; failed(str): the reason. cancel() stops it.
     """
@@ -153,38 +156,24 @@ class RenderJob(QObject):
         super().__init__(parent)
         self.prepared = prepared
         r = prepared.render
-        self._images = np.zeros((len(prepared.geometries), r.n_views, r.size, r.size, 3), dtype=np.uint8)
-        self._next = 0
-        self._cancelled = False
-        self.max_step_s = 0.0
+        images = np.zeros((len(prepared.geometries), r.n_views, r.size, r.size, 3), dtype=np.uint8)
+        steps = [partial(render_geometry, g, r.yaws, r.size, r.pitch, out=images[i])
+                 for i, g in enumerate(prepared.geometries)]
+        self._steps = VtkSteps(steps, RENDER_BUDGET_S, self)
+        self._steps.finished.connect(lambda _: self.finished.emit(images))
+        self._steps.failed.connect(lambda exc: self.failed.emit(
+            f"{prepared.loaded.path}: rendering failed ({error_text(exc)})"))
+
+    @property
+    def max_step_s(self) -> float:
+        """The longest event-loop turn the rendering took (seconds)."""
+        return self._steps.max_step_s
 
     def start(self) -> None:
-        QTimer.singleShot(0, self._step)
+        self._steps.start()
 
     def cancel(self) -> None:
-        self._cancelled = True
-
-    def _step(self) -> None:
-        if self._cancelled:
-            return
-        r = self.prepared.render
-        start = time.perf_counter()
-        try:
-            while self._next < len(self.prepared.geometries):
-                render_geometry(self.prepared.geometries[self._next], r.yaws, r.size, r.pitch,
-                                out=self._images[self._next])
-                self._next += 1
-                if time.perf_counter() - start > RENDER_BUDGET_S:
-                    break
-        except Exception as exc:  # a render failure is this input's failure, never the window's
-            self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
-            self.failed.emit(f"{self.prepared.loaded.path}: rendering failed ({error_text(exc)})")
-            return
-        self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
-        if self._next < len(self.prepared.geometries):
-            QTimer.singleShot(0, self._step)
-        else:
-            self.finished.emit(self._images)
+        self._steps.cancel()
 
 
 def warm_up_renderer() -> None:

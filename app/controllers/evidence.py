@@ -6,7 +6,7 @@ the input ready to explain once (the stages of :mod:`core.explain.staged`), then
 
 1. worker: ``frame_input`` (the first frame framed as the renderer frames it; the canonical face the analysis found
    is reused, so the face search is not run twice);
-2. GUI thread, VTK, one view per event-loop step (:class:`VtkSteps`, at most STEP_BUDGET_S of drawing per turn
+2. GUI thread, VTK, one view per event-loop step (:class:`app.controllers.vtk_steps.VtkSteps`, at most STEP_BUDGET_S of drawing per turn
    beyond the first step): the depth images of the visibility test, and the model's views of a 3D scan unless the
    analysis already has them (it has them once its result is shown; they are the same bytes). A 4D sequence's
    dynamic images are never re-rendered here: the analysis's are used, waited for when they are not there yet (until
@@ -25,13 +25,13 @@ activity(str: what runs now, '' when idle).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.controllers.analysis import AnalysisController, LoadedInput, ScoredResult, error_text
+from app.controllers.vtk_steps import VtkSteps
 from app.controllers.workers import start_worker
 from core.explain import ExplainSettings, VertexSaliency, saliency
 from core.explain.staged import ExplainInput, FramedInput, depth_images, finish, frame_input, render_views
@@ -39,56 +39,6 @@ from core.scans.canonical import CanonicalFace
 
 #: Longest stretch of VTK drawing per event-loop turn (seconds); one step always runs.
 STEP_BUDGET_S = 0.015
-
-
-class VtkSteps(QObject):
-    """Runs ``steps`` (callables drawing with VTK) on the GUI thread, a few per event-loop turn.
-
-    finished(list): their return values in order; failed(object exception). cancel() stops it. max_step_s: the
-    longest turn it took.
-    """
-
-    finished = Signal(object)
-    failed = Signal(object)
-
-    def __init__(self, steps: list[Callable[[], object]], parent=None):
-        super().__init__(parent)
-        self._steps = list(steps)
-        self._out: list = []
-        self._cancelled = False
-        self.max_step_s = 0.0
-        # a zero-interval timer, not QTimer.singleShot(0, ...): a 0 ms single shot is a posted event, which Qt
-        # delivers before timers, so several steps would run back to back between two ticks of the window's timers
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._step)
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._cancelled = True
-        self._timer.stop()
-
-    def _step(self) -> None:
-        if self._cancelled:
-            return
-        start = time.perf_counter()
-        try:
-            while len(self._out) < len(self._steps):
-                self._out.append(self._steps[len(self._out)]())
-                if time.perf_counter() - start > STEP_BUDGET_S:
-                    break
-        except Exception as exc:  # a drawing failure is this input's failure, never the window's
-            self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
-            self.failed.emit(exc)
-            return
-        self.max_step_s = max(self.max_step_s, time.perf_counter() - start)
-        if len(self._out) < len(self._steps):
-            self._timer.start()
-        else:
-            self.finished.emit(self._out)
 
 
 class EvidenceController(QObject):
@@ -249,7 +199,7 @@ class EvidenceController(QObject):
         steps = [lambda i=i: depth_images(framed, i) for i in range(n)]
         if draw_views:
             steps += [lambda i=i: render_views(framed, i) for i in range(n)]
-        job = VtkSteps(steps, self)
+        job = VtkSteps(steps, STEP_BUDGET_S, self)
         self._steps = job
         job.finished.connect(lambda out: self._on_drawn(job, gen, framed, out, draw_views))
         job.failed.connect(lambda exc: self._on_steps_failed(job, gen, exc))
