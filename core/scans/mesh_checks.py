@@ -62,7 +62,8 @@ def _count(path: Path, token: bytes, what: str, line: int) -> int:
 # second for a million-vertex mesh), False when it cannot tell; then the exact line-by-line check runs.
 
 
-def _token_counts(lines: list[bytes]) -> np.ndarray:
+def token_counts(lines: list[bytes]) -> np.ndarray:
+    """(N,) the number of whitespace-separated tokens on each line."""
     return np.fromiter((len(line.split()) for line in lines), dtype=np.int64, count=len(lines))
 
 
@@ -70,7 +71,7 @@ def _polygons_ok(lines: list[bytes], n_vertices: int, minimum: int) -> bool:
     """Lines ``n i1 .. in`` with one n for all, nothing after the indices, indices in [0, n_vertices)."""
     if not lines:
         return True
-    counts = _token_counts(lines)
+    counts = token_counts(lines)
     if counts.min() != counts.max():
         return False
     try:
@@ -97,7 +98,7 @@ def _fast_off(data: bytes) -> bool:
     n_vertices, n_faces = int(counts[0]), int(counts[1])
     if n_vertices < 0 or n_faces < 0 or len(body) < n_vertices + n_faces:
         return False
-    if n_vertices and _token_counts(body[:n_vertices]).min() < 3:
+    if n_vertices and token_counts(body[:n_vertices]).min() < 3:
         return False
     return _polygons_ok(body[n_vertices : n_vertices + n_faces], n_vertices, 1)
 
@@ -138,7 +139,7 @@ def _fast_ply(data: bytes) -> bool:
             return False
         lists = [p for p in properties if p[:1] == ["list"]]
         if not lists:
-            if count and not np.all(_token_counts(block) == len(properties)):
+            if count and not np.all(token_counts(block) == len(properties)):
                 return False
         elif len(properties) == 1 and len(lists[0]) >= 4 and lists[0][3] in ("vertex_indices", "vertex_index"):
             if not _polygons_ok(block, n_vertices, 0):

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.scans.mesh_checks import token_counts
+
 #: Files larger than this are read in blocks; smaller ones go through trimesh as before.
 STREAM_ABOVE_BYTES = 32 * 1024 * 1024
 #: Bytes per block (whole lines): the transient lists of one block cost about ten times this.
@@ -72,13 +74,9 @@ def _blocks(path: Path, start: int = 0) -> Iterator[bytes]:
             yield rest
 
 
-def _token_counts(lines: list[bytes]) -> np.ndarray:
-    return np.fromiter((len(line.split()) for line in lines), dtype=np.int64, count=len(lines))
-
-
 def _numbers(lines: list[bytes], dtype: type, exact: int | None = None, first: int | None = None) -> np.ndarray:
     """Rows of numbers, one per line: each line exactly ``exact`` tokens, or its ``first`` tokens (at least)."""
-    counts = _token_counts(lines)
+    counts = token_counts(lines)
     if exact is not None and (counts.min() != exact or counts.max() != exact):
         raise _Fallback
     if first is not None and counts.min() < first:
@@ -100,7 +98,7 @@ class _Polygons:
     def add(self, lines: list[bytes]) -> None:
         if not lines:
             return
-        counts = _token_counts(lines)
+        counts = token_counts(lines)
         rows = None
         if counts.min() == counts.max():
             try:
